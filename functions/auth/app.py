@@ -1,0 +1,106 @@
+"""Auth function: accounts, tokens and sessions (API.md "Auth"), plus the health check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Body, Depends, Request
+from mangum import Mangum
+from pydantic import Field
+
+from mindly.config import get_settings
+from mindly.exceptions import AuthenticationFailed, FeatureNotConfigured
+from mindly.http.app import API_PREFIX, create_app
+from mindly.http.auth import CurrentUser
+from mindly.http.envelope import Envelope
+from mindly.http.limits import per_ip
+from mindly.http.schemas import RequestBody
+from mindly.services import auth
+
+REFRESH_COOKIE = "refresh_token"
+COOKIE_PATH = f"{API_PREFIX}/auth"
+
+app = create_app("auth", with_health=True)
+
+
+class RegisterRequest(RequestBody):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+    name: str = Field(min_length=1, max_length=100, pattern=r"\S")
+
+
+class LoginRequest(RequestBody):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class RefreshRequest(RequestBody):
+    refresh_token: str | None = Field(default=None, max_length=4096)
+
+
+def _token_answer(issued: auth.IssuedTokens, status_code: int) -> Envelope:
+    settings = get_settings()
+    response = Envelope({
+        "user": auth.public_user(issued.user),
+        "access_token": issued.access_token,
+        "refresh_token": issued.refresh_token,
+        "token_type": "bearer",
+        "expires_in": issued.expires_in,
+    }, status_code=status_code)
+    response.set_cookie(REFRESH_COOKIE, issued.refresh_token, max_age=settings.refresh_token_ttl_seconds,
+                        path=COOKIE_PATH, secure=True, httponly=True, samesite="strict")
+    return response
+
+
+@app.post(f"{API_PREFIX}/auth/register", status_code=201,
+          dependencies=[Depends(per_ip("register", lambda s: s.register_rate_limit_per_minute))])
+def register(body: RegisterRequest) -> Envelope:
+    issued = auth.register(get_settings(), body.email, body.password, body.name)
+    return _token_answer(issued, 201)
+
+
+@app.post(f"{API_PREFIX}/auth/login",
+          dependencies=[Depends(per_ip("login", lambda s: s.login_rate_limit_per_minute))])
+def login(body: LoginRequest) -> Envelope:
+    return _token_answer(auth.login(get_settings(), body.email, body.password), 200)
+
+
+@app.post(f"{API_PREFIX}/auth/refresh",
+          dependencies=[Depends(per_ip("refresh", lambda s: s.refresh_rate_limit_per_minute))])
+def refresh(request: Request, body: Annotated[RefreshRequest | None, Body()] = None) -> Envelope:
+    token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
+    if not token:
+        raise AuthenticationFailed("A refresh token is required (body or cookie)")
+    return _token_answer(auth.refresh(get_settings(), token), 200)
+
+
+def _signed_out(message: str) -> Envelope:
+    response = Envelope(None, message=message)
+    response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, secure=True, httponly=True, samesite="strict")
+    return response
+
+
+@app.post(f"{API_PREFIX}/auth/logout")
+def logout(user: CurrentUser) -> Envelope:
+    auth.logout(get_settings(), user.claims)
+    return _signed_out("logged out")
+
+
+@app.post(f"{API_PREFIX}/auth/logout-all")
+def logout_all(user: CurrentUser) -> Envelope:
+    count = auth.logout_all(get_settings(), user.claims)
+    return _signed_out(f"logged out of {count} session(s)")
+
+
+@app.get(f"{API_PREFIX}/auth/me")
+def me(user: CurrentUser) -> Envelope:
+    return Envelope(auth.me(user.id))
+
+
+@app.get(f"{API_PREFIX}/auth/google")
+def google() -> Envelope:
+    raise FeatureNotConfigured("Google sign-in is not configured for this deployment yet; "
+                               "use email and password")
+
+
+handler = Mangum(app, lifespan="off")

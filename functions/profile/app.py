@@ -1,0 +1,48 @@
+"""Profile function: the student's study profile and the public syllabus (API.md "Profile")."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from mangum import Mangum
+from pydantic import Field, Strict
+
+from mindly.http.app import API_PREFIX, create_app
+from mindly.http.auth import CurrentUser
+from mindly.http.envelope import Envelope
+from mindly.http.schemas import RequestBody
+from mindly.services import profile
+
+app = create_app("profile")
+
+
+class ProfileRequest(RequestBody):
+    exam_type: str = Field(max_length=20)
+    level: str = Field(max_length=20)
+    study_hours_per_day: float = Field(ge=0.5, le=16)
+    target_date: Annotated[date, Strict(False)]
+    weak_subjects: list[Annotated[str, Field(max_length=100)]] = Field(max_length=20)
+    daily_goal: int | None = Field(default=None, ge=1, le=500)
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+@app.get(f"{API_PREFIX}/profile")
+def get_profile(user: CurrentUser) -> Envelope:
+    return Envelope(profile.get_profile(user.id))
+
+
+@app.put(f"{API_PREFIX}/profile")
+def put_profile(user: CurrentUser, body: ProfileRequest) -> Envelope:
+    return Envelope(profile.put_profile(
+        user.id, body.exam_type, body.level, body.study_hours_per_day, body.target_date,
+        body.weak_subjects, body.daily_goal, body.timezone,
+    ))
+
+
+@app.get(f"{API_PREFIX}/syllabus/{{exam}}")
+def get_syllabus(exam: str) -> Envelope:
+    return Envelope(profile.syllabus_of(exam))
+
+
+handler = Mangum(app, lifespan="off")

@@ -1,0 +1,125 @@
+"""Settings: the only module that reads the environment.
+
+Values come from environment variables (pydantic-settings). In AWS the secrets (JWT signing key,
+Upstash URL and token, Groq keys) are not in the environment at all: the function gets
+``SSM_PREFIX`` and the SecureString parameters below it are read once per container, at cold start,
+with botocore (already imported by pynamodb, so it costs no extra import time).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# SSM parameter name (below SSM_PREFIX) -> settings field.
+_SSM_SECRETS = {
+    "jwt-secret": "jwt_secret",
+    "upstash-redis-rest-url": "upstash_redis_rest_url",
+    "upstash-redis-rest-token": "upstash_redis_rest_token",
+    **{f"groq-api-key-{i}": f"groq_api_key_{i}" for i in range(1, 6)},
+}
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a running Mindly function."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    environment: str = "local"
+    aws_region: str = Field(
+        default="ap-south-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    dynamodb_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_DYNAMODB")
+    sqs_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_SQS")
+    ssm_prefix: str | None = None
+
+    users_table: str = "mindly-local-users"
+    content_table: str = "mindly-local-content"
+    study_table: str = "mindly-local-study"
+    idempotency_table: str = "mindly-local-idempotency"
+    roadmap_queue_url: str | None = None
+
+    upstash_redis_rest_url: str | None = None
+    upstash_redis_rest_token: SecretStr | None = None
+    redis_timeout_seconds: float = 2.0
+
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "mindly"
+    jwt_audience: str = "mindly-api"
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 7 * 24 * 3600
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+
+    cors_origins: Annotated[list[str], NoDecode] = []
+    user_rate_limit_per_minute: int = 100
+    login_rate_limit_per_minute: int = 10
+    register_rate_limit_per_minute: int = 5
+    refresh_rate_limit_per_minute: int = 20
+    login_lockout_failures: int = 5
+    login_lockout_window_seconds: int = 15 * 60
+
+    groq_api_key_1: SecretStr | None = None
+    groq_api_key_2: SecretStr | None = None
+    groq_api_key_3: SecretStr | None = None
+    groq_api_key_4: SecretStr | None = None
+    groq_api_key_5: SecretStr | None = None
+
+    default_timezone: str = "Asia/Kolkata"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def redis_key_prefix(self) -> str:
+        """Every Redis key starts with this, so environments can share one Upstash database."""
+        return f"mindly:{self.environment}:"
+
+    def require_jwt_secret(self) -> str:
+        """The signing key; a missing or short key is a deployment error, never a silent default."""
+        if self.jwt_secret is None or len(self.jwt_secret.get_secret_value()) < 32:
+            raise RuntimeError("JWT_SECRET is not configured (at least 32 characters)")
+        return self.jwt_secret.get_secret_value()
+
+
+def _load_ssm_secrets(settings: Settings) -> dict[str, str]:
+    """Read the SecureString secrets below ``settings.ssm_prefix`` (one paginated call)."""
+    import botocore.session
+
+    client = botocore.session.get_session().create_client("ssm", region_name=settings.aws_region)
+    prefix = settings.ssm_prefix.rstrip("/") + "/"  # type: ignore[union-attr]
+    found: dict[str, str] = {}
+    paginator = client.get_paginator("get_parameters_by_path")
+    for page in paginator.paginate(Path=prefix, WithDecryption=True, Recursive=False):
+        for parameter in page["Parameters"]:
+            field = _SSM_SECRETS.get(parameter["Name"][len(prefix):])
+            if field:
+                found[field] = parameter["Value"]
+    return found
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this container, read once."""
+    settings = Settings()
+    if settings.ssm_prefix:
+        missing = {
+            field: value
+            for field, value in _load_ssm_secrets(settings).items()
+            if getattr(settings, field) is None
+        }
+        if missing:
+            settings = settings.model_copy(
+                update={
+                    field: (value if field == "upstash_redis_rest_url" else SecretStr(value))
+                    for field, value in missing.items()
+                }
+            )
+    return settings
+

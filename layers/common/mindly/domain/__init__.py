@@ -1,0 +1,1 @@
+"""Pure rules: no I/O, no clocks, no AWS. Modules here import only each other."""

@@ -1,0 +1,174 @@
+"""The outermost layer of every function's app (a pure ASGI middleware).
+
+It owns what must hold for every response, including ones the framework or an unhandled error
+produce: the request id, security headers, CORS for the configured origins only, the body-size
+guard, the generic 500 envelope (no stack trace leaves the server) and one structured log line per
+request.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mindly.exceptions import PayloadTooLarge
+from mindly.http.envelope import error_body
+from mindly.observability import logger
+
+MAX_BODY_BYTES = 1024 * 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_SECURITY_HEADERS = {
+    "strict-transport-security": "max-age=63072000; includeSubDomains",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    # A JSON API renders nothing: forbid every kind of content and framing.
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+    "cross-origin-opener-policy": "same-origin",
+}
+_CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+_CORS_HEADERS = {"authorization", "content-type", "x-request-id", "idempotency-key"}
+_CORS_EXPOSE = "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+
+
+def client_ip(scope: Scope) -> str:
+    """The caller's address: API Gateway's sourceIp in AWS, the socket peer locally.
+
+    X-Forwarded-For is not trusted: a client could set it to dodge per-IP limits.
+    """
+    event = scope.get("aws.event") or {}
+    source = (event.get("requestContext") or {}).get("http", {}).get("sourceIp")
+    if source:
+        return str(source)
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _declared_length(headers: Headers) -> int:
+    value = headers.get("content-length", "")
+    return int(value) if value.isdigit() else 0
+
+
+def _request_id(headers: Headers, scope: Scope) -> str:
+    supplied = headers.get("x-request-id", "")
+    if _REQUEST_ID.match(supplied):
+        return supplied
+    event = scope.get("aws.event") or {}
+    gateway_id = (event.get("requestContext") or {}).get("requestId")
+    return str(gateway_id) if gateway_id else uuid.uuid4().hex
+
+
+class PlatformMiddleware:
+    """See the module docstring."""
+
+    def __init__(self, app: ASGIApp, cors_origins: list[str]) -> None:
+        self.app = app
+        self.cors_origins = set(cors_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        request_id = _request_id(headers, scope)
+        state["request_id"] = request_id
+        origin = headers.get("origin")
+        response = {"status": 500, "started": False}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+                response["started"] = True
+                self._decorate(MutableHeaders(scope=message), scope, state, origin)
+            await send(message)
+
+        try:
+            if scope["method"] == "OPTIONS" and origin and "access-control-request-method" in headers:
+                await self._preflight(origin, headers, send_with_headers)
+            elif _declared_length(headers) > MAX_BODY_BYTES:
+                await self._send_error(send_with_headers, PayloadTooLarge.status,
+                                       PayloadTooLarge.code, PayloadTooLarge.default_message)
+            else:
+                await self.app(scope, self._limited(receive), send_with_headers)
+        except Exception:
+            logger.exception("unhandled error", extra={"request_id": request_id,
+                                                       "path": scope.get("path")})
+            if not response["started"]:
+                await self._send_error(send_with_headers, 500, "INTERNAL_ERROR", "Internal server error")
+        finally:
+            logger.info("request", extra={
+                "method": scope["method"],
+                "path": scope.get("path"),
+                "status": response["status"],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": state.get("user_id"),
+                "request_id": request_id,
+            })
+
+    @staticmethod
+    def _limited(receive: Receive) -> Receive:
+        """Count body bytes as they arrive: a missing or false Content-Length is no way around the cap."""
+        seen = 0
+
+        async def guarded() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY_BYTES:
+                    raise PayloadTooLarge()
+            return message
+
+        return guarded
+
+    def _decorate(self, out: MutableHeaders, scope: Scope, state: dict[str, Any],
+                  origin: str | None) -> None:
+        out["x-request-id"] = state["request_id"]
+        for name, value in _SECURITY_HEADERS.items():
+            out.setdefault(name, value)
+        path = scope.get("path", "")
+        if "/auth/" in path or any(name == b"authorization" for name, _ in scope.get("headers", [])):
+            out["cache-control"] = "no-store"
+            out["pragma"] = "no-cache"
+        limit = state.get("rate_limit")
+        if limit is not None:
+            out["x-ratelimit-limit"] = str(limit["limit"])
+            out["x-ratelimit-remaining"] = str(limit["remaining"])
+            out["x-ratelimit-reset"] = str(limit["reset"])
+        if origin and origin in self.cors_origins:
+            out["access-control-allow-origin"] = origin
+            out["access-control-allow-credentials"] = "true"
+            out["access-control-expose-headers"] = _CORS_EXPOSE
+            out.add_vary_header("Origin")
+
+    async def _preflight(self, origin: str, headers: Headers, send: Send) -> None:
+        if origin not in self.cors_origins:
+            await self._send_error(send, 403, "AUTHORIZATION_ERROR", "Origin not allowed")
+            return
+        requested = {h.strip().lower() for h in headers.get("access-control-request-headers", "").split(",")
+                     if h.strip()}
+        if not requested <= _CORS_HEADERS:
+            await self._send_error(send, 403, "AUTHORIZATION_ERROR", "Request header not allowed")
+            return
+        await send({"type": "http.response.start", "status": 204, "headers": [
+            (b"access-control-allow-methods", _CORS_METHODS.encode()),
+            (b"access-control-allow-headers", ", ".join(sorted(_CORS_HEADERS)).encode()),
+            (b"access-control-max-age", b"600"),
+        ]})
+        await send({"type": "http.response.body", "body": b""})
+
+    @staticmethod
+    async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+        body = error_body(status, message, [{"code": code, "field": None, "message": message}])
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]})
+        await send({"type": "http.response.body", "body": body})

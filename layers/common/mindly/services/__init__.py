@@ -1,0 +1,1 @@
+"""Use cases. Each calls the store, cache and llm through their small interfaces."""

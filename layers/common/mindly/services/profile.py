@@ -1,0 +1,94 @@
+"""The student's study profile and the syllabus it is checked against."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mindly.domain import syllabus
+from mindly.exceptions import InvalidExamType, NotFound, ValidationFailed
+from mindly.store import users
+from mindly.store.models import ProfileItem
+
+LEVELS = ("beginner", "intermediate", "advanced")
+DEFAULT_DAILY_GOAL = 20
+DEFAULT_TIMEZONE = "Asia/Kolkata"
+
+
+def exam_code(exam: str) -> str:
+    """The canonical code of ``exam``; InvalidExamType (422) when it is not one we prepare for."""
+    code = syllabus.normalize_exam(exam)
+    if code is None:
+        raise InvalidExamType(f"Unknown exam type '{exam[:40]}'; expected one of "
+                              f"{', '.join(syllabus.EXAM_TYPES)}", field="exam_type")
+    return code
+
+
+def syllabus_of(exam: str) -> dict[str, Any]:
+    code = exam_code(exam)
+    return {
+        "exam_type": code,
+        "name": syllabus.EXAM_NAMES[code],
+        "subjects": [{"subject": s.name, "topics": list(s.topics)} for s in syllabus.subjects(code)],
+    }
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        if "/" not in name and name != "UTC":
+            raise ZoneInfoNotFoundError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed("not a known IANA time zone", field="timezone") from exc
+
+
+def as_dict(profile: ProfileItem) -> dict[str, Any]:
+    return {
+        "exam_type": profile.exam_type,
+        "level": profile.level,
+        "study_hours_per_day": float(profile.study_hours_per_day),
+        "target_date": profile.target_date,
+        "weak_subjects": list(profile.weak_subjects),
+        "daily_goal": int(profile.daily_goal),
+        "timezone": profile.timezone,
+    }
+
+
+def get_profile(user_id: str) -> dict[str, Any]:
+    profile = users.get_profile(user_id)
+    if profile is None:
+        raise NotFound("Profile not set yet; PUT /api/v1/profile first")
+    return as_dict(profile)
+
+
+def put_profile(user_id: str, exam_type: str, level: str, study_hours_per_day: float, target_date: date,
+                weak_subjects: list[str], daily_goal: int | None, timezone_name: str | None,
+                now: datetime | None = None) -> dict[str, Any]:
+    """Replace the profile. daily_goal and timezone keep their current values when omitted (they
+    are also changed from elsewhere, e.g. PUT /progress/daily-goal), else take the defaults."""
+    code = exam_code(exam_type)
+    if level not in LEVELS:
+        raise ValidationFailed(f"level must be one of {', '.join(LEVELS)}", field="level")
+    existing = users.get_profile(user_id)
+    zone_name = timezone_name or (existing.timezone if existing else DEFAULT_TIMEZONE)
+    zone = _zone(zone_name)
+    now = now or datetime.now(UTC)
+    if target_date <= now.astimezone(zone).date():
+        raise ValidationFailed("target_date must be in the future", field="target_date")
+    subjects = []
+    for index, name in enumerate(weak_subjects):
+        canonical = syllabus.canonical_subject(code, name)
+        if canonical is None:
+            raise ValidationFailed(f"'{name[:60]}' is not a subject of {code}",
+                                   field=f"weak_subjects.{index}")
+        if canonical not in subjects:
+            subjects.append(canonical)
+    goal = daily_goal if daily_goal is not None else (int(existing.daily_goal) if existing else DEFAULT_DAILY_GOAL)
+    profile = ProfileItem(
+        users.user_key(user_id), "PROFILE", exam_type=code, level=level,
+        study_hours_per_day=study_hours_per_day, target_date=target_date.isoformat(),
+        weak_subjects=subjects, daily_goal=goal, timezone=zone_name, updated_at=now,
+    )
+    users.save_profile(profile)
+    return as_dict(profile)

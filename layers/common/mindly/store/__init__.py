@@ -1,0 +1,1 @@
+"""DynamoDB access (pynamodb): the only code that touches the tables."""

@@ -1,0 +1,176 @@
+"""The four tables as pynamodb models.
+
+Each table is single-table designed: a base model declares the keys, GSIs and TTL attribute the
+table has (template.yaml declares the same; tests/unit/test_model_drift.py proves it) and every kind
+of item is a subclass told apart by the ``kind`` discriminator. Later features add item kinds by
+subclassing a table, never by adding tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from mindly.config import get_settings
+
+
+def _meta(table_name: str) -> type:
+    """The pynamodb Meta of a table: name and endpoint from the settings, short timeouts."""
+    settings = get_settings()
+    attrs: dict[str, Any] = {
+        "table_name": table_name,
+        "region": settings.aws_region,
+        "host": settings.dynamodb_endpoint_url,
+        "connect_timeout_seconds": 2,
+        "read_timeout_seconds": 5,
+        "max_retry_attempts": 3,
+    }
+    return type("Meta", (), attrs)
+
+
+def _index_meta(name: str) -> type:
+    return type("Meta", (), {"index_name": name, "projection": AllProjection()})
+
+
+# --- Users: accounts, email guards, refresh-token sessions, profiles -------------------------------
+
+class UsersTable(Model):
+    Meta = _meta(get_settings().users_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
+class UserItem(UsersTable, discriminator="user"):
+    """``USER#<id> / ACCOUNT``."""
+
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute(default="student")
+    password_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    # Unix times of recent failed logins (trimmed), for the lockout rule.
+    failed_logins = ListAttribute(of=NumberAttribute, default=list)
+
+
+class EmailItem(UsersTable, discriminator="email"):
+    """``EMAIL#<normalized email> / EMAIL``: makes an email unique (written with the user, in one
+    transaction, only if absent) and finds the user at login."""
+
+    user_id = UnicodeAttribute()
+
+
+class SessionItem(UsersTable, discriminator="session"):
+    """``USER#<id> / SESSION#<family>``: one login, followed through refresh-token rotation."""
+
+    user_id = UnicodeAttribute()
+    family = UnicodeAttribute()
+    current_jti = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    rotated_at = UTCDateTimeAttribute(null=True)
+    revoked = BooleanAttribute(default=False)
+    revoked_reason = UnicodeAttribute(null=True)
+
+
+class ProfileItem(UsersTable, discriminator="profile"):
+    """``USER#<id> / PROFILE``: what the student is preparing for."""
+
+    exam_type = UnicodeAttribute()
+    level = UnicodeAttribute()
+    study_hours_per_day = NumberAttribute()
+    target_date = UnicodeAttribute()
+    weak_subjects = ListAttribute(of=UnicodeAttribute, default=list)
+    daily_goal = NumberAttribute(default=20)
+    timezone = UnicodeAttribute(default="Asia/Kolkata")
+    updated_at = UTCDateTimeAttribute()
+
+
+# --- Content: questions and flashcards ---------------------------------------------------------------
+
+class ByExamIndex(GlobalSecondaryIndex[Any]):
+    """Practice filters: pk ``EXAM#<exam>`` (questions) or ``DECK#<exam>`` (flashcards),
+    sk ``<subject>#<difficulty>#<id>``, so begins_with narrows to a subject, then a difficulty."""
+
+    Meta = _index_meta("by_exam")
+    gsi1_pk = UnicodeAttribute(hash_key=True)
+    gsi1_sk = UnicodeAttribute(range_key=True)
+
+
+class ContentTable(Model):
+    Meta = _meta(get_settings().content_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    expires_at = TTLAttribute(null=True)
+    gsi1_pk = UnicodeAttribute(null=True)
+    gsi1_sk = UnicodeAttribute(null=True)
+    by_exam = ByExamIndex()
+
+
+# --- Study: per-student state (cards, attempts, progress, leaderboard, roadmap jobs) -----------------
+
+class DueIndex(GlobalSecondaryIndex[Any]):
+    """Sparse: only scheduled cards carry it. pk ``USER#<id>``, sk ``<next_review_date>#<card>``."""
+
+    Meta = _index_meta("due")
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class WeeklyXpIndex(GlobalSecondaryIndex[Any]):
+    """Write-sharded leaderboard rebuild: pk ``LB#<week>#<shard>``, sk the week's XP."""
+
+    Meta = _index_meta("weekly_xp")
+    lb_pk = UnicodeAttribute(hash_key=True)
+    lb_sk = NumberAttribute(range_key=True)
+
+
+class ActiveByDayIndex(GlobalSecondaryIndex[Any]):
+    """Streak job: pk ``ACTIVE#<last_active_date>#<shard>``, sk the user id."""
+
+    Meta = _index_meta("active_by_day")
+    active_pk = UnicodeAttribute(hash_key=True)
+    active_sk = UnicodeAttribute(range_key=True)
+
+
+class StudyTable(Model):
+    Meta = _meta(get_settings().study_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    expires_at = TTLAttribute(null=True)
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    lb_pk = UnicodeAttribute(null=True)
+    lb_sk = NumberAttribute(null=True)
+    active_pk = UnicodeAttribute(null=True)
+    active_sk = UnicodeAttribute(null=True)
+    due = DueIndex()
+    weekly_xp = WeeklyXpIndex()
+    active_by_day = ActiveByDayIndex()
+
+
+TABLE_MODELS: dict[str, type[Model]] = {
+    "UsersTable": UsersTable,
+    "ContentTable": ContentTable,
+    "StudyTable": StudyTable,
+}
+"""template.yaml logical id -> base model. The fourth table, IdempotencyTable, belongs to
+Powertools' idempotency utility (key ``id``, TTL ``expiration``), not to a pynamodb model."""
+
