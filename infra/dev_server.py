@@ -1,0 +1,125 @@
+"""The whole backend on one machine: ``python -m infra.dev_server`` (the README's start command).
+
+Started here, in this order:
+1. DynamoDB and SQS: moto's server in this process (``infra.local_aws``), tables and queues created
+   from template.yaml's own definitions;
+2. Redis: real Upstash when UPSTASH_REDIS_REST_URL/TOKEN are set; otherwise a local
+   Upstash-REST-compatible endpoint (``infra.upstash_local``) backed by the redis-server at REDIS_URL
+   when set, else by fakeredis; the app always talks to it with the real upstash-redis client;
+3. every function of template.yaml behind one router (``infra.router``), on 127.0.0.1:8000;
+4. a poller per SQS-triggered function (``infra.sqs_poller``);
+5. sample data (``infra.seed``).
+Groq is real when GROQ_API_KEY_1..5 are set, otherwise the offline generator answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra import cfn, local_aws
+from infra.functions import load_function, use_layer
+from infra.upstash_local import LocalUpstash
+
+DEFAULT_CORS = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173"
+
+
+@dataclass
+class LocalStack:
+    """The running pieces, so they can be stopped (tests start one too)."""
+
+    aws: Any
+    upstash: LocalUpstash | None
+    app: Any
+    pollers: list[Any] = field(default_factory=list)
+    seeded: dict[str, Any] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        if self.upstash is not None:
+            self.upstash.stop()
+        self.aws.stop()
+
+
+def _quiet_emulators() -> None:
+    # moto's werkzeug server logs a line per AWS call; the app's own request log is what matters.
+    for name in ("werkzeug", "moto", "botocore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def configure_redis(env: dict[str, str]) -> LocalUpstash | None:
+    """Point the app at Upstash, or start the local endpoint and point it there."""
+    if env.get("UPSTASH_REDIS_REST_URL") and env.get("UPSTASH_REDIS_REST_TOKEN"):
+        return None
+    token = secrets.token_urlsafe(24)
+    upstash = LocalUpstash(token=token, redis_url=env.get("REDIS_URL") or None).start()
+    os.environ["UPSTASH_REDIS_REST_URL"] = upstash.url
+    os.environ["UPSTASH_REDIS_REST_TOKEN"] = token
+    return upstash
+
+
+def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: str | None = None) -> LocalStack:
+    """Start emulators, load every function, start the pollers and seed; see the module docstring."""
+    _quiet_emulators()
+    aws = local_aws.bootstrap(prefix=prefix)
+    os.environ.setdefault("ENVIRONMENT", "local")
+    os.environ.setdefault("JWT_SECRET", secrets.token_hex(32))
+    os.environ.setdefault("CORS_ORIGINS", DEFAULT_CORS)
+    upstash = configure_redis(dict(os.environ))
+    use_layer()
+
+    from infra.router import GatewayRouter
+    from infra.sqs_poller import SqsPoller
+
+    template = cfn.load_template()
+    routes = [(route, load_function(route.code_uri, route.handler).app) for route in cfn.http_routes(template)]
+    stack = LocalStack(aws=aws, upstash=upstash, app=GatewayRouter(routes))
+
+    import boto3
+
+    sqs = boto3.client("sqs")
+    for consumer in cfn.sqs_consumers(template):
+        module = load_function(consumer.code_uri, consumer.handler)
+        handler = getattr(module, consumer.handler.rpartition(".")[2])
+        queue_url = aws.queue_urls[consumer.queue_logical_id]
+        stack.pollers.append(SqsPoller(sqs, queue_url, handler, consumer.function_logical_id,
+                                       batch_size=consumer.batch_size).start())
+    if seed:
+        from infra.seed import seed_all
+
+        stack.seeded = seed_all(demo_password or secrets.token_urlsafe(12))
+    return stack
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the whole Mindly backend locally.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--no-seed", action="store_true", help="start with empty tables")
+    args = parser.parse_args(argv)
+
+    import uvicorn
+
+    demo_password = os.environ.get("MINDLY_DEMO_PASSWORD") or secrets.token_urlsafe(12)
+    stack = start_stack(seed=not args.no_seed, demo_password=demo_password)
+    print(f"Mindly local stack: http://{args.host}:{args.port}/api/v1/health", file=sys.stderr)
+    if not args.no_seed:
+        print(f"  demo student: {stack.seeded['demo_student']['email']} / {demo_password}", file=sys.stderr)
+    print(f"  DynamoDB/SQS (moto): {stack.aws.endpoint_url}   Redis (Upstash REST): "
+          f"{os.environ['UPSTASH_REDIS_REST_URL']}", file=sys.stderr)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        uvicorn.run(stack.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Test session: the same local stack the dev server runs, started once.
+
+The environment is set before anything imports ``mindly`` (settings are read once), then moto's
+server (DynamoDB, SQS) and the local Upstash endpoint start on 127.0.0.1. Redis is flushed before
+every test so rate-limit windows never leak between tests; DynamoDB state is kept and tests use
+fresh ids instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+for path in (REPO, REPO / "layers" / "common", REPO / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+for name in list(os.environ):
+    if name.startswith(("UPSTASH_", "GROQ_API_KEY", "AWS_ENDPOINT_URL", "AWS_PROFILE")) or name in (
+            "SSM_PREFIX", "REDIS_URL", "JWT_SECRET"):
+        del os.environ[name]
+os.environ.update({
+    "ENVIRONMENT": "test",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "ap-south-1",
+    "AWS_REGION": "ap-south-1",
+    "JWT_SECRET": secrets.token_hex(32),
+    "BCRYPT_ROUNDS": "4",
+    "CORS_ORIGINS": "https://app.mindly.test,https://admin.mindly.test",
+    # Generous defaults; the rate-limit tests lower them for themselves.
+    "USER_RATE_LIMIT_PER_MINUTE": "10000",
+    "LOGIN_RATE_LIMIT_PER_MINUTE": "10000",
+    "REGISTER_RATE_LIMIT_PER_MINUTE": "10000",
+    "REFRESH_RATE_LIMIT_PER_MINUTE": "10000",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+})
+
+_STACK: dict[str, Any] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import logging
+
+    from infra import local_aws
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    from infra.upstash_local import LocalUpstash
+
+    _STACK["aws"] = local_aws.bootstrap(prefix="mindly-test")
+    token = secrets.token_urlsafe(16)
+    _STACK["upstash"] = LocalUpstash(token=token).start()
+    os.environ["UPSTASH_REDIS_REST_URL"] = _STACK["upstash"].url
+    os.environ["UPSTASH_REDIS_REST_TOKEN"] = token
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "upstash" in _STACK:
+        _STACK.pop("upstash").stop()
+    if "aws" in _STACK:
+        _STACK.pop("aws").stop()
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Any:
+    return _STACK["aws"]
+
+
+@pytest.fixture(scope="session")
+def upstash() -> Any:
+    return _STACK["upstash"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis() -> None:
+    upstash = _STACK.get("upstash")
+    if upstash is not None:
+        upstash.set_down(False)
+        upstash.flushall()
+
+
+@pytest.fixture
+def settings() -> Any:
+    """The live settings object; tests may monkeypatch its fields (restored after the test)."""
+    from mindly.config import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def auth_fn() -> Any:
+    from infra.functions import load_function
+
+    return load_function("functions/auth")
+
+
+@pytest.fixture(scope="session")
+def profile_fn() -> Any:
+    from infra.functions import load_function
+
+    return load_function("functions/profile")
