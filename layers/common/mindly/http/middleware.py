@@ -93,10 +93,13 @@ class PlatformMiddleware:
             if scope["method"] == "OPTIONS" and origin and "access-control-request-method" in headers:
                 await self._preflight(origin, headers, send_with_headers)
             elif _declared_length(headers) > MAX_BODY_BYTES:
-                await self._send_error(send_with_headers, PayloadTooLarge.status,
-                                       PayloadTooLarge.code, PayloadTooLarge.default_message)
+                await self._too_large(send_with_headers)
             else:
-                await self.app(scope, self._limited(receive), send_with_headers)
+                replay = await self._buffered_body(receive)
+                if replay is None:
+                    await self._too_large(send_with_headers)
+                else:
+                    await self.app(scope, replay, send_with_headers)
         except Exception:
             logger.exception("unhandled error", extra={"request_id": request_id,
                                                        "path": scope.get("path")})
@@ -113,20 +116,29 @@ class PlatformMiddleware:
             })
 
     @staticmethod
-    def _limited(receive: Receive) -> Receive:
-        """Count body bytes as they arrive: a missing or false Content-Length is no way around the cap."""
-        seen = 0
-
-        async def guarded() -> Message:
-            nonlocal seen
+    async def _buffered_body(receive: Receive) -> Receive | None:
+        """Read the body up front, at most MAX_BODY_BYTES of it (a missing or false Content-Length is
+        no way around the cap); None when it is larger. Returns a receive that replays it."""
+        messages: list[Message] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > MAX_BODY_BYTES:
-                    raise PayloadTooLarge()
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > MAX_BODY_BYTES:
+                return None
+            if not message.get("more_body", False):
+                break
 
-        return guarded
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        return replay
+
+    async def _too_large(self, send: Send) -> None:
+        await self._send_error(send, PayloadTooLarge.status, PayloadTooLarge.code, PayloadTooLarge.default_message)
 
     def _decorate(self, out: MutableHeaders, scope: Scope, state: dict[str, Any],
                   origin: str | None) -> None:

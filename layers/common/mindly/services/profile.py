@@ -39,7 +39,7 @@ def _zone(name: str) -> ZoneInfo:
         if "/" not in name and name != "UTC":
             raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # a folder name (America/Indiana) is an OSError
         raise ValidationFailed("not a known IANA time zone", field="timezone") from exc
 
 
