@@ -12,6 +12,7 @@ import pytest
 
 from infra import cfn
 
+
 def _model_shape(model: Any) -> dict[str, Any]:
     """Keys, key attribute types, GSIs and TTL of a model, from pynamodb's own table schema (what
     pynamodb would create)."""
