@@ -6,7 +6,7 @@ import base64
 import copy
 import json
 import uuid
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +15,7 @@ EVENTS = Path(__file__).resolve().parent / "events"
 PASSWORD = "Correct-horse-9"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> str:
     return (EVENTS / name).read_text()
 
