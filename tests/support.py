@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import socket
 import uuid
 from functools import cache
 from pathlib import Path
@@ -124,3 +125,10 @@ def register(auth_module: Any, email: str | None = None, password: str = PASSWOR
     client = HandlerClient(auth_module, source_ip=f"198.51.100.{uuid.uuid4().int % 250 + 1}")
     return client.post("/api/v1/auth/register", {"email": email or unique_email(), "password": password,
                                                  "name": name})
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

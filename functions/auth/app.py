@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Body, Depends, Request
 from mangum import Mangum
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from mindly.config import get_settings
 from mindly.exceptions import AuthenticationFailed, FeatureNotConfigured
@@ -30,6 +30,11 @@ class RegisterRequest(RequestBody):
 
 
 class LoginRequest(RequestBody):
+    """Extra fields are ignored here, unlike elsewhere: sign-in forms commonly post the same body
+    as sign-up (with ``name``), and refusing a login over an unused field helps nobody."""
+
+    model_config = ConfigDict(extra="ignore")
+
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-import redis as redis_py
+from support import free_port
 from upstash_ratelimit import Ratelimit, SlidingWindow
 from upstash_redis import Redis
 from upstash_redis.errors import UpstashError
@@ -44,62 +42,6 @@ SHEBANG_SCRIPT = "#!lua flags=allow-key-locking\nreturn ARGV[1] .. ':' .. KEYS[1
 # --------------------------------------------------------------------------------------------------
 # Fixtures
 # --------------------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A throwaway redis-server on 127.0.0.1 (no persistence, own temp dir), stopped after the session."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server binary not on PATH (install redis-server to run the real-server contract tests)")
-    workdir = tmp_path_factory.mktemp("redis-server")
-    port = _free_port()
-    log_path = workdir / "redis.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-             "--dir", str(workdir)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    probe = redis_py.Redis(host="127.0.0.1", port=port, protocol=2, socket_timeout=1)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"redis-server exited with {process.returncode}: {log_path.read_text()}")
-            try:
-                probe.ping()
-                break
-            except redis_py.ConnectionError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"redis-server did not answer on port {port}: {log_path.read_text()}")
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        probe.close()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(
-    scope="session",
-    params=["fakeredis", pytest.param("redis-server", marks=pytest.mark.redis_server)],
-)
-def endpoint(request: pytest.FixtureRequest) -> Iterator[LocalUpstash]:
-    redis_url = request.getfixturevalue("redis_server_url") if request.param == "redis-server" else None
-    with LocalUpstash(token=TOKEN, redis_url=redis_url) as server:
-        yield server
 
 
 @pytest.fixture
@@ -501,14 +443,14 @@ def test_lifecycle_free_port_and_idempotent_stop() -> None:
 
 
 def test_backend_unreachable_answers_json_error() -> None:
-    with LocalUpstash(token=TOKEN, redis_url=f"redis://127.0.0.1:{_free_port()}/0") as server:
+    with LocalUpstash(token=TOKEN, redis_url=f"redis://127.0.0.1:{free_port()}/0") as server:
         response = httpx.post(server.url, json=["PING"], headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
         assert response.status_code == 502
         assert "cannot reach" in response.json()["error"]
 
 
 def test_command_line_entry_point() -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.upstash_local", "--port", str(port), "--token", TOKEN],
         cwd=REPO,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,22 +11,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "Demo-password-42"
 pytestmark = pytest.mark.e2e
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     errors = (tmp_path_factory.mktemp("e2e") / "server.err").open("w+")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("UPSTASH_", "AWS_ENDPOINT_URL", "USER_RATE", "LOGIN_RATE", "REGISTER_RATE",
                                 "REFRESH_RATE"))

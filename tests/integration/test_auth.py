@@ -608,3 +608,13 @@ def test_auth_answers_are_never_cached(auth_fn: Any) -> None:
     # Then every one of them forbids caching
     for answer in answers:
         assert answer.headers.get("cache-control") == "no-store", answer.headers
+
+
+def test_login_ignores_fields_it_does_not_use(auth_fn: Any) -> None:
+    # Given a client that posts its sign-up body (with name) to login
+    email = unique_email()
+    assert register(auth_fn, email).status == 201
+    answer = HandlerClient(auth_fn).post("/api/v1/auth/login",
+                                         {"email": email, "password": PASSWORD, "name": "Asha Verma"})
+    # Then the extra field does not stand in the way
+    assert answer.status == 200, answer

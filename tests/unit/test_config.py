@@ -87,7 +87,8 @@ def ssm(monkeypatch: pytest.MonkeyPatch) -> Any:
     try:
         yield client
     finally:
-        names = [p["Name"] for page in client.get_paginator("describe_parameters").paginate() for p in page["Parameters"]]
+        pages = client.get_paginator("describe_parameters").paginate()
+        names = [parameter["Name"] for page in pages for parameter in page["Parameters"]]
         for start in range(0, len(names), 10):
             client.delete_parameters(Names=names[start:start + 10])
         mock.stop(remove_data=False)
