@@ -34,13 +34,18 @@ CASES: list[tuple[MindlyError, int, str, dict[str, str]]] = [
 ]
 
 
+def _raiser(error: MindlyError) -> Any:
+    def route() -> Any:
+        raise error
+
+    return route
+
+
 @pytest.fixture(scope="module")
 def client() -> TestClient:
     app = create_app("errors")
     for index, (error, *_rest) in enumerate(CASES):
-        def raise_it(error: MindlyError = error) -> Any:
-            raise error
-        app.add_api_route(f"/case/{index}", raise_it, methods=["GET"])
+        app.add_api_route(f"/case/{index}", _raiser(error), methods=["GET"])
     return TestClient(app)
 
 
