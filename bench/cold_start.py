@@ -1,6 +1,6 @@
 """Cold-start import time of every function, from the artifacts ``sam build`` produces.
 
-    .venv/bin/python -m bench.cold_start [--runs 7] [--skip-build] [--strict]
+    .venv/bin/python -m bench.cold_start [--runs 15] [--skip-build] [--strict]
 
 1. ``sam build`` into .aws-sam/bench-build, for this machine's architecture (MINDLY_LAYER_ARCH and
    the template's Architecture parameter), so the layer's wheels can be imported here.
@@ -276,7 +276,7 @@ def _indent(text: str, limit: int = 40) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cold_start", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7, help="measured runs per function (median; default 7)")
+    parser.add_argument("--runs", type=int, default=15, help="measured runs per function (median; default 15)")
     parser.add_argument("--skip-build", action="store_true", help="reuse the last build in --build-dir")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a function is over budget")
     parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR)
