@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,41 @@ def measure(python: str, floor: Target, targets: list[Target], runs: int) -> Non
                 run_once(python, target)
 
 
+def count_instructions(python: str, target: Target) -> int | None:
+    """Instructions executed by a fresh interpreter importing the target, counted by callgrind.
+
+    Unlike wall time, the count does not move with CPU steal or frequency on a shared VM, so it
+    shows what our code adds to a cold start even where milliseconds are too noisy to compare.
+    """
+    env = {**target.env, "PYTHONPATH": os.pathsep.join(str(p) for p in target.python_path)}
+    statement = target.code.split("\n")[2]  # the import line of _timed_import's program
+    result = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-B", "-s", "-c", statement],
+        cwd=target.workdir, env=env, capture_output=True, text=True, timeout=600, check=False)
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if result.returncode != 0 or not found:
+        target.error = (result.stderr or f"exit status {result.returncode}").strip()
+        return None
+    return int(found.group(1))
+
+
+def instruction_report(python: str, floor: Target, targets: list[Target]) -> tuple[str, bool]:
+    """The instruction-count table (targets counted two at a time) and whether any is over budget."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = list(pool.map(lambda target: count_instructions(python, target), [floor, *targets]))
+    floor_count, over = counts[0], False
+    lines = [f"{'function':<16} | {'instructions (M)':>16} | {'floor (M)':>9} | ratio | status"]
+    for target, count in zip(targets, counts[1:], strict=True):
+        if count is None or floor_count is None:
+            lines.append(f"{target.name:<16} | {'-':>16} | {'-':>9} | -     | ERROR")
+            continue
+        ratio = count / floor_count
+        over = over or ratio > BUDGET_RATIO
+        lines.append(f"{target.name:<16} | {count / 1e6:>16.0f} | {floor_count / 1e6:>9.0f} | {ratio:.3f} | "
+                     f"{'OK' if ratio <= BUDGET_RATIO else 'OVER'}")
+    return "\n".join(lines), over
+
+
 # --- report ------------------------------------------------------------------------------------------
 
 def report(floor: Target, targets: list[Target]) -> tuple[str, bool, bool]:
@@ -281,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a function is over budget")
     parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR)
     parser.add_argument("--python", help="the python3.12 to build with and measure under")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions with valgrind/callgrind (steady on a noisy VM; ~1 min)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -292,12 +330,19 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="mindly-bench-") as scratch:
             floor, targets = make_targets(template, args.build_dir, Path(scratch))
             measure(python, floor, targets, args.runs)
+            table, over, failed = report(floor, targets)
+            print(f"Cold-start import time (median of {args.runs} run(s) each), {python}\n")
+            print(table)
+            if args.instructions and not failed:
+                if shutil.which("valgrind") is None:
+                    raise BenchError("--instructions needs valgrind (apt-get install valgrind)")
+                counted, counted_over = instruction_report(python, floor, targets)
+                print(f"\nCold-start instructions (callgrind, one run each; budget {BUDGET_RATIO:.2f} x floor)\n")
+                print(counted)
+                over = over or counted_over
     except BenchError as exc:
         print(f"cold_start: {exc}", file=sys.stderr)
         return 2
-    table, over, failed = report(floor, targets)
-    print(f"Cold-start import time (median of {args.runs} run(s) each), {python}\n")
-    print(table)
     if failed:
         return 2
     return 1 if over and args.strict else 0

@@ -17,6 +17,22 @@ from mindly.observability import logger
 API_PREFIX = "/api/v1"
 
 
+def _skip_pydantic_v1_probe() -> None:
+    """Spare every cold start an import of pydantic.v1.
+
+    For each route parameter FastAPI asks whether its type is a pydantic.v1 model, only to refuse
+    one; asking imports pydantic.v1, about 5% of a function's cold start (bench/cold_start.py
+    --instructions). Mindly has no v1 models (pydantic v2 only), so the answer is always no.
+    """
+    import fastapi.utils
+
+    if hasattr(fastapi.utils, "annotation_is_pydantic_v1"):
+        fastapi.utils.annotation_is_pydantic_v1 = lambda annotation: False
+
+
+_skip_pydantic_v1_probe()
+
+
 def _check(probe: Any) -> str:
     try:
         probe()
