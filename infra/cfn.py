@@ -28,6 +28,7 @@ DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 FUNCTION_TYPE = "AWS::Serverless::Function"
+EVENT_BUS_TYPE = "AWS::Events::EventBus"
 
 
 # --- YAML loading ------------------------------------------------------------------------------------
@@ -227,6 +228,18 @@ def queue_definitions(template: Mapping[str, Any]) -> list[QueueDef]:
     for queue in found.values():
         place(queue)
     return ordered
+
+
+# --- EventBridge --------------------------------------------------------------------------------------
+
+def event_buses(template: Mapping[str, Any]) -> list[str]:
+    """The logical ids of the template's custom event buses, in template order."""
+    return [logical_id for logical_id, _resource in _resources(template, EVENT_BUS_TYPE)]
+
+
+def event_bus_env_vars(template: Mapping[str, Any]) -> dict[str, str]:
+    """Event bus logical id -> env var holding its name, e.g. ``{"StreakEventBus": "STREAK_EVENT_BUS"}``."""
+    return resource_env_vars(template, EVENT_BUS_TYPE)
 
 
 # --- functions and their events ----------------------------------------------------------------------

@@ -3,6 +3,8 @@
 #
 #   bash infra/dev.sh serve [--port N]   install, then start the whole backend on 127.0.0.1:8000
 #   bash infra/dev.sh test [pytest args] install, then run the whole test suite
+#   bash infra/dev.sh cli COMMAND        install, then run a local CLI command (see --help), e.g. the
+#                                        daily-streak job against the running local stack
 #   bash infra/dev.sh setup              install only
 #
 # Installs are reproducible: uv (pinned below) installs exactly what uv.lock says into .venv.
@@ -29,5 +31,6 @@ case "$cmd" in
   setup) setup ;;
   serve) setup; exec .venv/bin/python -m infra.dev_server "$@" ;;
   test)  setup; exec .venv/bin/python -m pytest "$@" ;;
-  *) echo "usage: bash infra/dev.sh serve|test|setup [args]" >&2; exit 2 ;;
+  cli)   setup; exec .venv/bin/python -m infra.cli "$@" ;;
+  *) echo "usage: bash infra/dev.sh serve|test|cli|setup [args]" >&2; exit 2 ;;
 esac

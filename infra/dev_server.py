@@ -15,12 +15,14 @@ Groq is real when GROQ_API_KEY_1..5 are set, otherwise the offline generator ans
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import secrets
 import signal
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from infra import cfn, local_aws
@@ -98,6 +100,23 @@ def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: 
     return stack
 
 
+STATE_FILE = Path(__file__).resolve().parent.parent / ".local" / "stack.json"
+# What a separate process needs to reach this stack: endpoints, resource names, the Redis endpoint.
+# No secret or credential goes in it: the jobs and seeding need none against moto.
+_SHARED_ENV = ("AWS_ENDPOINT_URL_", "AWS_DEFAULT_REGION", "AWS_REGION", "ENVIRONMENT")
+
+
+def write_state_file(host: str, port: int) -> Path:
+    """Write where this running stack is (``.local/stack.json``, readable by the owner only), so
+    ``infra.cli`` can run jobs and seeding against it from another terminal."""
+    names = set(cfn.resource_env_vars(cfn.load_template()).values())
+    env = {name: value for name, value in os.environ.items() if name in names or name.startswith(_SHARED_ENV)}
+    STATE_FILE.parent.mkdir(exist_ok=True)
+    STATE_FILE.touch(mode=0o600)
+    STATE_FILE.write_text(json.dumps({"api": f"http://{host}:{port}/api/v1", "env": env}, indent=2))
+    return STATE_FILE
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the whole Mindly backend locally.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -114,11 +133,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  demo student: {stack.seeded['demo_student']['email']} / {demo_password}", file=sys.stderr)
     print(f"  DynamoDB/SQS (moto): {stack.aws.endpoint_url}   Redis (Upstash REST): "
           f"{os.environ['UPSTASH_REDIS_REST_URL']}", file=sys.stderr)
+    state = write_state_file(args.host, args.port)
+    print(f"  local CLI (daily-streak job, seeding): bash infra/dev.sh cli --help   [{state.name}]",
+          file=sys.stderr)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(stack.app, host=args.host, port=args.port, log_level="warning", access_log=False)
     finally:
         stack.stop()
+        state.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ from ``infra.cfn``'s reading of template.yaml) and ``reset`` (moto's reset API: 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import socket
+import threading
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +51,32 @@ def _client(service: str, endpoint_url: str) -> Any:
 
 # --- the server --------------------------------------------------------------------------------------
 
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def serialize_dynamodb_requests() -> None:
+    """Make moto's DynamoDB apply one request at a time, as DynamoDB's own atomicity promises.
+
+    moto's server answers each request in its own thread and its DynamoDB backend takes no lock,
+    so a conditional write could pass its check while another request is halfway through a
+    transaction, and a read could see half of a transaction: races that DynamoDB itself never
+    allows. Holding one lock per request gives the emulator DynamoDB's guarantees (each
+    request, transactions included, is atomic), which the concurrency tests rely on.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler.call_action, "_mindly_serialized", False):
+        return
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with _DYNAMODB_LOCK:
+            return original(self)
+
+    call_action._mindly_serialized = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
 def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     """Start moto's server on 127.0.0.1 in a daemon thread; returns it and its endpoint URL.
 
@@ -63,6 +91,7 @@ def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
                 probe.bind(("127.0.0.1", port))
             except OSError as exc:
                 raise RuntimeError(f"cannot start moto on 127.0.0.1:{port}: {exc}") from exc
+    serialize_dynamodb_requests()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _host, bound_port = server.get_host_and_port()
@@ -106,15 +135,17 @@ def queue_url(endpoint_url: str, queue_name: str) -> str:
 def configure_env(endpoint_url: str, prefix: str) -> dict[str, str]:
     """Point this process's AWS clients at ``endpoint_url`` and name the resources after ``prefix``.
 
-    Sets AWS_ENDPOINT_URL_DYNAMODB / _SQS, AWS_DEFAULT_REGION (unless set), dummy credentials
-    (only when none are set) and every table/queue variable the template's functions read
-    (USERS_TABLE=<prefix>-users, ..., ROADMAP_QUEUE_URL). Returns what it set.
+    Sets AWS_ENDPOINT_URL_DYNAMODB / _SQS / _EVENTS, AWS_DEFAULT_REGION (unless set), dummy
+    credentials (only when none are set) and every table, queue and event-bus variable the
+    template's functions read (USERS_TABLE=<prefix>-users, ..., ROADMAP_QUEUE_URL,
+    STREAK_EVENT_BUS). Returns what it set.
     """
     template = cfn.load_template()
     tables, queues = default_names(prefix, template)
     values: dict[str, str] = {
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
         "AWS_ENDPOINT_URL_SQS": endpoint_url,
+        "AWS_ENDPOINT_URL_EVENTS": endpoint_url,
     }
     if not os.environ.get("AWS_DEFAULT_REGION"):
         values["AWS_DEFAULT_REGION"] = DEFAULT_REGION
@@ -126,8 +157,15 @@ def configure_env(endpoint_url: str, prefix: str) -> dict[str, str]:
         values[variable] = tables[logical_id]
     for logical_id, variable in cfn.queue_env_vars(template).items():
         values[variable] = queue_url(endpoint_url, queues[logical_id])
+    for logical_id, variable in cfn.event_bus_env_vars(template).items():
+        values[variable] = event_bus_name(prefix, logical_id)
     os.environ.update(values)
     return values
+
+
+def event_bus_name(prefix: str, logical_id: str) -> str:
+    """The local name of an event bus of the template: ``<prefix>-streak-event``."""
+    return f"{prefix}-{_kebab(logical_id, 'Bus')}"
 
 
 # --- resources ---------------------------------------------------------------------------------------
@@ -193,6 +231,18 @@ def create_queues(endpoint_url: str, names: dict[str, str]) -> dict[str, str]:
     return urls
 
 
+def create_event_buses(endpoint_url: str, prefix: str) -> dict[str, str]:
+    """Create the template's custom event buses (idempotent); returns logical id -> bus name."""
+    client = _client("events", endpoint_url)
+    names = {}
+    for logical_id in cfn.event_buses(cfn.load_template()):
+        name = event_bus_name(prefix, logical_id)
+        with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
+            client.create_event_bus(Name=name)
+        names[logical_id] = name
+    return names
+
+
 # --- all together ------------------------------------------------------------------------------------
 
 @dataclass
@@ -205,11 +255,13 @@ class LocalAws:
     table_names: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_names: dict[str, str] = field(default_factory=dict)
+    event_buses: dict[str, str] = field(default_factory=dict)
 
     def create(self) -> LocalAws:
         """(Re)create every table and queue that is missing."""
         create_tables(self.endpoint_url, self.table_names)
         self.queue_urls = create_queues(self.endpoint_url, self.queue_names)
+        self.event_buses = create_event_buses(self.endpoint_url, self.prefix)
         return self
 
     def reset(self) -> LocalAws:

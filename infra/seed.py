@@ -34,6 +34,14 @@ def seed_demo_student(password: str) -> str:
     return user_id
 
 
+def seed_badges() -> dict[str, int]:
+    """Store the bundled badge catalog (idempotent)."""
+    from mindly.services import badges
+
+    return badges.seed()
+
+
 def seed_all(demo_password: str) -> dict[str, object]:
     """Seed every kind of sample data the local stack offers; returns a summary to print."""
-    return {"demo_student": {"email": DEMO_EMAIL, "user_id": seed_demo_student(demo_password)}}
+    return {"badges": seed_badges(),
+            "demo_student": {"email": DEMO_EMAIL, "user_id": seed_demo_student(demo_password)}}

@@ -105,3 +105,17 @@ def profile_fn() -> Any:
     from infra.functions import load_function
 
     return load_function("functions/profile")
+
+
+@pytest.fixture(scope="session")
+def progress_fn() -> Any:
+    from infra.functions import load_function
+
+    return load_function("functions/progress")
+
+
+@pytest.fixture(scope="session")
+def daily_streaks_fn() -> Any:
+    from infra.functions import load_function
+
+    return load_function("functions/daily_streaks")

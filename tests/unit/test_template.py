@@ -264,21 +264,44 @@ def test_roadmap_queue_outlives_worker_retries_and_dead_letters_after_three(temp
 
 # --- functions, API, layer ---------------------------------------------------------------------------
 
-def test_http_routes_list_the_auth_and_profile_routes(template: dict[str, Any]) -> None:
+def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
     # When the routes are read from the functions' HttpApi events
     routes = {(r.function_logical_id, r.method, r.path, r.code_uri, r.handler) for r in cfn.http_routes(template)}
-    # Then they are the auth and profile groups'
+    # Then they are the auth, profile and progress groups'
     assert routes == {
+        ("ProgressFunction", "GET", "/api/v1/progress", "functions/progress/", "app.handler"),
+        ("ProgressFunction", "PUT", "/api/v1/progress/daily-goal", "functions/progress/", "app.handler"),
+        ("ProgressFunction", "GET", "/api/v1/progress/badges", "functions/progress/", "app.handler"),
+        ("ProgressFunction", "GET", "/api/v1/leaderboard/weekly", "functions/progress/", "app.handler"),
         ("AuthFunction", "ANY", "/api/v1/auth/{proxy+}", "functions/auth/", "app.handler"),
         ("AuthFunction", "GET", "/api/v1/health", "functions/auth/", "app.handler"),
         ("ProfileFunction", "GET", "/api/v1/profile", "functions/profile/", "app.handler"),
         ("ProfileFunction", "PUT", "/api/v1/profile", "functions/profile/", "app.handler"),
         ("ProfileFunction", "GET", "/api/v1/syllabus/{exam}", "functions/profile/", "app.handler"),
     }
-    # And every event is attached to the one HTTP API
+    # And every HTTP event is attached to the one HTTP API
     for function in _functions(template).values():
         for event in function["Properties"]["Events"].values():
-            assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}
+            if event["Type"] == "HttpApi":
+                assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}
+
+
+def test_daily_streak_job_runs_hourly_and_publishes_to_the_streak_bus(template: dict[str, Any]) -> None:
+    # When the scheduled functions are read from the template
+    scheduled = cfn.scheduled_functions(template)
+    # Then the daily-streak job runs every hour (every zone's midnight, :30 and :45 offsets too)
+    assert [(s.function_logical_id, s.code_uri, s.expression, s.enabled) for s in scheduled] == [
+        ("DailyStreaksFunction", "functions/daily_streaks/", "cron(5 * * * ? *)", True)]
+    job = template["Resources"]["DailyStreaksFunction"]["Properties"]
+    # And it is told the bus, may put events on that bus only, and queries only the settlement index
+    assert job["Environment"]["Variables"]["STREAK_EVENT_BUS"] == {"Ref": "StreakEventBus"}
+    statements = [s for p in job["Policies"] if isinstance(p, dict) and "Statement" in p for s in p["Statement"]]
+    events = [s for s in statements if "events:PutEvents" in _as_list(s["Action"])]
+    assert [s["Resource"] for s in events] == [{"Fn::GetAtt": ["StreakEventBus", "Arn"]}]
+    study = next(s for s in statements if s["Sid"] == "StudyTableSettle")
+    assert {"Fn::Sub": "${StudyTable.Arn}/index/active_by_day"} in study["Resource"]
+    assert cfn.event_buses(template) == ["StreakEventBus"]
+    assert cfn.event_bus_env_vars(template) == {"StreakEventBus": "STREAK_EVENT_BUS"}
 
 
 @pytest.mark.parametrize(("method", "path", "function", "params"), [
@@ -286,6 +309,8 @@ def test_http_routes_list_the_auth_and_profile_routes(template: dict[str, Any]) 
     ("GET", "/api/v1/health", "AuthFunction", {}),
     ("PUT", "/api/v1/profile", "ProfileFunction", {}),
     ("GET", "/api/v1/syllabus/GATE", "ProfileFunction", {"exam": "GATE"}),
+    ("PUT", "/api/v1/progress/daily-goal", "ProgressFunction", {}),
+    ("GET", "/api/v1/leaderboard/weekly", "ProgressFunction", {}),
     ("DELETE", "/api/v1/profile", None, None),
     ("GET", "/api/v1/syllabus/GATE/extra", None, None),
 ])

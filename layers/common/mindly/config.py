@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     )
     dynamodb_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_DYNAMODB")
     sqs_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_SQS")
+    events_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_EVENTS")
     ssm_prefix: str | None = None
 
     users_table: str = "mindly-local-users"
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     study_table: str = "mindly-local-study"
     idempotency_table: str = "mindly-local-idempotency"
     roadmap_queue_url: str | None = None
+    streak_event_bus: str | None = None  # EventBridge bus for streak notifications
 
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: SecretStr | None = None
@@ -68,6 +70,7 @@ class Settings(BaseSettings):
     groq_api_key_5: SecretStr | None = None
 
     default_timezone: str = "Asia/Kolkata"
+    leaderboard_timezone: str = "Asia/Kolkata"  # weekly leaderboards use ISO weeks in this zone
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -60,7 +60,7 @@ def _start_session(settings: Settings, user: UserItem, now: int) -> IssuedTokens
         users.user_key(user.user_id), f"SESSION#{family}", user_id=user.user_id, family=family,
         current_jti=refresh_claims.jti, created_at=_utc(now), expires_at=_utc(refresh_claims.expires_at),
     ))
-    access, _ = tokens.issue(settings, "access", user.user_id, user.role, family, now)
+    access, _ = tokens.issue(settings, "access", user.user_id, user.role, family, now, name=user.name)
     return IssuedTokens(user, access, refresh, settings.access_token_ttl_seconds)
 
 
@@ -140,7 +140,7 @@ def refresh(settings: Settings, refresh_token: str) -> IssuedTokens:
     except StaleWrite:
         # Another refresh with this same token won the race: it was presented twice.
         _revoke_after_reuse(settings, session)
-    access, _ = tokens.issue(settings, "access", user.user_id, user.role, session.family, now)
+    access, _ = tokens.issue(settings, "access", user.user_id, user.role, session.family, now, name=user.name)
     return IssuedTokens(user, access, new_refresh, settings.access_token_ttl_seconds)
 
 

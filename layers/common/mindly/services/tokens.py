@@ -28,6 +28,7 @@ class Claims:
     role: str
     issued_at: int
     expires_at: int
+    name: str = ""  # display name, carried so leaderboards need no account read
 
 
 def new_id() -> str:
@@ -35,13 +36,13 @@ def new_id() -> str:
 
 
 def issue(settings: Settings, token_type: TokenType, user_id: str, role: str, session_id: str,
-          now: int, jti: str | None = None) -> tuple[str, Claims]:
+          now: int, jti: str | None = None, name: str = "") -> tuple[str, Claims]:
     """A signed token and the claims it carries."""
     ttl = settings.access_token_ttl_seconds if token_type == "access" else settings.refresh_token_ttl_seconds
     claims = Claims(user_id=user_id, token_type=token_type, jti=jti or new_id(), session_id=session_id,
-                    role=role, issued_at=now, expires_at=now + ttl)
+                    role=role, issued_at=now, expires_at=now + ttl, name=name)
     payload = {
-        "sub": user_id, "typ": token_type, "jti": claims.jti, "sid": session_id, "role": role,
+        "sub": user_id, "typ": token_type, "jti": claims.jti, "sid": session_id, "role": role, "name": name,
         "iat": now, "exp": claims.expires_at, "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
     }
     return jwt.encode(payload, settings.require_jwt_secret(), algorithm="HS256"), claims
@@ -67,6 +68,7 @@ def decode(settings: Settings, token: str, expected_type: TokenType) -> Claims:
     try:
         return Claims(user_id=str(payload["sub"]), token_type=expected_type, jti=str(payload["jti"]),
                       session_id=str(payload["sid"]), role=str(payload.get("role", "student")),
-                      issued_at=int(payload["iat"]), expires_at=int(payload["exp"]))
+                      issued_at=int(payload["iat"]), expires_at=int(payload["exp"]),
+                      name=str(payload.get("name", "")))
     except (TypeError, ValueError) as exc:
         raise AuthenticationFailed("Invalid token") from exc

@@ -1,0 +1,113 @@
+"""Daily streaks with freezes, as plain values (API.md "Progress and gamification").
+
+A local day counts when the student answered or reviewed at least once that day. The streak grows
+by one on the first activity of a day that follows a counted day, restarts at 1 after a missed day,
+and never changes twice in one day. A freeze is earned at every 7-day milestone (at most 2 held);
+when a day is missed and a freeze is held, the freeze is spent on that day and the streak survives
+(it does not grow for the frozen day). ``longest`` never decreases.
+
+Days are settled one at a time, as each one ends, so settling is the same whenever it happens:
+settling up to day A and later up to day B gives what settling straight to B gives. That is what
+lets a read (before the daily job has run) and the daily job agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from enum import Enum
+
+FREEZE_EVERY_DAYS = 7
+MAX_FREEZES = 2
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Streak:
+    """A student's streak state.
+
+    ``covered_through`` is the last day the streak accounts for: the last active day, or a later
+    day a freeze was spent on. None when there is no running streak.
+    """
+
+    current: int = 0
+    longest: int = 0
+    last_active: date | None = None
+    freezes: int = 0
+    covered_through: date | None = None
+
+
+class Change(Enum):
+    """What an activity did to the streak."""
+
+    STARTED = "started"  # first streak day (a new student, or after a break)
+    EXTENDED = "extended"
+    UNCHANGED = "unchanged"  # already counted today
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The streak after the days before ``today`` are accounted for, and what that took."""
+
+    streak: Streak
+    frozen_days: list[date] = field(default_factory=list)
+    broken_on: date | None = None  # the missed day that ended a running streak
+    lost_streak: int = 0  # how long the streak was when it broke
+
+
+def settle(streak: Streak, today: date) -> Settlement:
+    """Account for every day before ``today`` that the streak does not cover yet.
+
+    Each missed day spends a freeze while one is held; the first missed day without one ends the
+    streak (current 0). Days are taken in order, so the result does not depend on how often, or
+    how late, settling runs.
+    """
+    if streak.current <= 0 or streak.covered_through is None:
+        return Settlement(replace(streak, current=0, covered_through=None))
+    covered, freezes = streak.covered_through, streak.freezes
+    frozen: list[date] = []
+    day = covered + ONE_DAY
+    while day < today:
+        if freezes == 0:
+            ended = replace(streak, current=0, covered_through=None, freezes=0)
+            return Settlement(ended, frozen, broken_on=day, lost_streak=streak.current)
+        freezes -= 1
+        frozen.append(day)
+        covered = day
+        day += ONE_DAY
+    return Settlement(replace(streak, freezes=freezes, covered_through=covered), frozen)
+
+
+def record_activity(streak: Streak, today: date) -> tuple[Streak, Change]:
+    """The streak after an activity on local day ``today``.
+
+    An activity on a day the streak already covers (the same day, or an earlier local date after
+    a change of time zone) changes nothing.
+    """
+    settled = settle(streak, today).streak
+    if settled.covered_through is not None and today <= settled.covered_through:
+        return settled, Change.UNCHANGED
+    if settled.last_active is not None and today <= settled.last_active:
+        return settled, Change.UNCHANGED
+    if settled.current > 0:  # covered_through is the day before today
+        current, change = settled.current + 1, Change.EXTENDED
+    else:
+        current, change = 1, Change.STARTED
+    freezes = settled.freezes
+    if current % FREEZE_EVERY_DAYS == 0:
+        freezes = min(MAX_FREEZES, freezes + 1)
+    return Streak(current=current, longest=max(settled.longest, current), last_active=today,
+                  freezes=freezes, covered_through=today), change
+
+
+def view(streak: Streak, today: date) -> Streak:
+    """The streak as a student should see it on ``today``, whether or not the daily job has run."""
+    return settle(streak, today).streak
+
+
+def next_settlement_day(streak: Streak) -> date | None:
+    """The local day at whose start this streak next needs settling (a freeze or a break), or None
+    when no streak is running: the day after the first day it does not cover yet."""
+    if streak.current <= 0 or streak.covered_through is None:
+        return None
+    return streak.covered_through + 2 * ONE_DAY

@@ -1,0 +1,346 @@
+"""The activity path: every answer and review a student makes goes through ``record_activity``.
+
+One call applies every rule in one consistent step: XP (+10 correct answer, +5 review, +50 once a
+day for the daily goal), the day's counters, the streak (in the student's own time zone), the weekly
+XP (overall and per exam) and badges. DynamoDB is the source of truth (one read, one transaction);
+the Redis leaderboards mirror the weekly XP.
+
+Exactness under concurrency and retries: the transaction is conditional on the PROGRESS version the
+read saw, so concurrent activities of one student are applied one after another (the loser reads
+again and retries), and the ``activity_key`` record written in the same transaction makes a repeated
+activity count once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from mindly.domain import badges as badge_rules
+from mindly.domain import calendar, streaks, xp
+from mindly.exceptions import NotFound, ServiceUnavailable, ValidationFailed
+from mindly.observability import logger
+from mindly.services import badges as badge_catalog
+from mindly.store import progress as store
+from mindly.store import users
+from mindly.store.errors import AlreadyExists, StaleWrite
+
+MAX_ATTEMPTS = 60
+GOAL_CHANGE = "goal"
+
+# Called after a commit with (week, {exam or None: the student's new weekly XP}, user id).
+Mirror = Callable[[str, dict[str | None, int], str], None]
+
+
+@dataclass(frozen=True)
+class Student:
+    """Who the activity belongs to and the profile facts the rules need."""
+
+    user_id: str
+    timezone: str = "Asia/Kolkata"
+    daily_goal: int = xp.DEFAULT_DAILY_GOAL
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One answer or review. ``key`` is the client's idempotency key (attempt_id / review_id)."""
+
+    key: str
+    kind: str  # xp.ANSWER | xp.REVIEW
+    at: datetime
+    correct: bool | None = None
+    exam: str | None = None
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What an activity did; a repeat of the same key returns the first recording's figures."""
+
+    xp_awarded: int
+    duplicate: bool
+    day: date
+    current_streak: int
+    badges_earned: list[str]
+
+
+def streak_of(item: store.ProgressItem | None) -> streaks.Streak:
+    """The domain streak held by a PROGRESS item."""
+    if item is None:
+        return streaks.Streak()
+    return streaks.Streak(
+        current=int(item.current_streak), longest=int(item.longest_streak),
+        last_active=date.fromisoformat(item.last_active_date) if item.last_active_date else None,
+        freezes=int(item.streak_freezes),
+        covered_through=date.fromisoformat(item.covered_through) if item.covered_through else None,
+    )
+
+
+def store_streak(progress: store.ProgressItem, streak: streaks.Streak, zone: str) -> None:
+    """Write a domain streak onto a PROGRESS item, and schedule its next settlement for the job."""
+    progress.current_streak, progress.longest_streak = streak.current, streak.longest
+    progress.streak_freezes = streak.freezes
+    progress.last_active_date = streak.last_active.isoformat() if streak.last_active else None
+    progress.covered_through = streak.covered_through.isoformat() if streak.covered_through else None
+    due_day = streaks.next_settlement_day(streak)
+    store.schedule_settlement(progress, str(progress.user_id),
+                              calendar.day_starts_at(due_day, zone) if due_day else None)
+
+
+def _tally_of(item: store.DayItem | None) -> xp.DayTally:
+    if item is None:
+        return xp.DayTally()
+    return xp.DayTally(questions_answered=int(item.questions_answered), cards_reviewed=int(item.cards_reviewed),
+                       xp=int(item.xp), goal_met=bool(item.goal_met))
+
+
+def leaderboard_week(at: datetime, zone: str) -> str:
+    """The leaderboard's ISO week of an instant, in the leaderboard's zone."""
+    return calendar.iso_week(calendar.local_date(at, zone))
+
+
+def facts_of(progress: store.ProgressItem) -> dict[str, float]:
+    """The metrics badge criteria are written against."""
+    facts: dict[str, float] = {
+        "current_streak": int(progress.current_streak),
+        "longest_streak": int(progress.longest_streak),
+        "questions_answered": int(progress.questions_answered),
+        "questions_correct": int(progress.questions_correct),
+        "cards_reviewed": int(progress.cards_reviewed),
+        "xp_total": int(progress.xp_total),
+        "goal_streak": int(progress.goal_streak),
+        "longest_goal_streak": int(progress.longest_goal_streak),
+    }
+    for exam, stats in (progress.exam_stats or {}).items():
+        answered, correct = int(stats.get("answered", 0)), int(stats.get("correct", 0))
+        facts[f"exam.{exam}.answered"] = answered
+        facts[f"exam.{exam}.correct"] = correct
+        facts[f"exam.{exam}.accuracy"] = correct / answered if answered else 0.0
+    return facts
+
+
+def _count_activity(progress: store.ProgressItem, activity: Activity) -> None:
+    if activity.kind == xp.ANSWER:
+        progress.questions_answered = int(progress.questions_answered or 0) + 1
+        progress.questions_correct = int(progress.questions_correct or 0) + (1 if activity.correct else 0)
+        if activity.exam:
+            stats = dict(progress.exam_stats or {})
+            exam = dict(stats.get(activity.exam, {"answered": 0, "correct": 0}))
+            exam["answered"] += 1
+            exam["correct"] += 1 if activity.correct else 0
+            stats[activity.exam] = exam
+            progress.exam_stats = stats
+    elif activity.kind == xp.REVIEW:
+        progress.cards_reviewed = int(progress.cards_reviewed or 0) + 1
+
+
+def _count_goal_met(progress: store.ProgressItem, today: date) -> None:
+    consecutive = progress.last_goal_date == (today - timedelta(days=1)).isoformat()
+    progress.goal_streak = int(progress.goal_streak or 0) + 1 if consecutive else 1
+    progress.longest_goal_streak = max(int(progress.longest_goal_streak or 0), int(progress.goal_streak))
+    progress.last_goal_date = today.isoformat()
+
+
+def _week_items(snapshot: store.Snapshot, student: Student, week: str, exam: str | None,
+                awarded: int) -> list[store.WeekItem]:
+    items = []
+    for board in [None, *([exam] if exam else [])]:
+        sort_key = store.week_sort_key(week, board)
+        item = snapshot.weeks.get(sort_key) or store.WeekItem(
+            store.student_key(student.user_id), sort_key, week=week, exam=board, user_id=student.user_id)
+        item.xp = int(item.xp or 0) + awarded
+        item.name = student.name or item.name
+        store.place_on_board(item, student.user_id)
+        items.append(item)
+    return items
+
+
+def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today: date, week: str,
+           now: datetime, held_extra: frozenset[str] = frozenset(),
+           new_goal: int | None = None) -> tuple[store.ActivityWrite, Recorded]:
+    """The items one activity writes, computed from what was read.
+
+    ``kind == GOAL_CHANGE`` is a change of today's goal to ``new_goal``: not study, so the streak
+    and counters stay, but it may pay the day's bonus.
+    """
+    pk = store.student_key(student.user_id)
+    previous = snapshot.progress
+    expected_version = None if previous is None else int(previous.version)
+    progress = previous or store.ProgressItem(pk, "PROGRESS", user_id=student.user_id)
+    before = _tally_of(snapshot.day)
+    if activity.kind == GOAL_CHANGE:
+        assert new_goal is not None
+        streak, daily_goal = streak_of(previous), new_goal
+        tally, awarded = xp.goal_reached_after_change(before, new_goal)
+    else:
+        streak, _change = streaks.record_activity(streak_of(previous), today)
+        daily_goal = int(snapshot.day.daily_goal) if snapshot.day else student.daily_goal
+        tally, awarded = xp.apply_to_day(before, activity.kind, activity.correct, daily_goal)
+
+    progress.version = (expected_version or 0) + 1
+    progress.xp_total = int(progress.xp_total or 0) + awarded
+    progress.timezone, progress.updated_at = student.timezone, now
+    progress.name = student.name or progress.name
+    store_streak(progress, streak, student.timezone)
+    _count_activity(progress, activity)
+    if tally.goal_met and not before.goal_met:
+        _count_goal_met(progress, today)
+
+    held = set(progress.badges or set()) | set(held_extra)
+    new_badges = [b.badge_id for b in badge_rules.earned(badge_catalog.catalog(), facts_of(progress), held)]
+    if new_badges or held_extra:
+        progress.badges = held | set(new_badges)
+
+    day = store.DayItem(pk, f"DAY#{today.isoformat()}", day=today.isoformat(),
+                        questions_answered=tally.questions_answered, cards_reviewed=tally.cards_reviewed,
+                        xp=tally.xp, goal_met=tally.goal_met, daily_goal=daily_goal)
+    weeks = _week_items(snapshot, student, week, activity.exam, awarded) if awarded else []
+    record = store.ActivityItem(pk, f"ACTIVITY#{activity.key}", activity_key=activity.key, xp_awarded=awarded,
+                                recorded_at=now, expires_at=now + store.ACTIVITY_TTL,
+                                result={"day": today.isoformat(), "current_streak": streak.current,
+                                        "badges_earned": new_badges})
+    badge_items = [store.BadgeItem(pk, f"BADGE#{badge_id}", badge_id=badge_id, earned_at=now)
+                   for badge_id in new_badges]
+    write = store.ActivityWrite(progress=progress, expected_version=expected_version, day=day, activity=record,
+                                xp=awarded, weeks=weeks, badges=badge_items)
+    return write, Recorded(xp_awarded=awarded, duplicate=False, day=today, current_streak=streak.current,
+                           badges_earned=new_badges)
+
+
+def _as_duplicate(item: store.ActivityItem) -> Recorded:
+    result: dict[str, Any] = item.result or {}
+    return Recorded(xp_awarded=int(item.xp_awarded), duplicate=True,
+                    day=date.fromisoformat(result.get("day", item.recorded_at.date().isoformat())),
+                    current_streak=int(result.get("current_streak", 0)), badges_earned=[])
+
+
+def validate_activity(activity: Activity) -> None:
+    if activity.kind not in xp.ACTIVITY_KINDS:
+        raise ValidationFailed("unknown activity kind", field="kind")
+    if not activity.key or len(activity.key) > 128 or not activity.key.isprintable():
+        raise ValidationFailed("activity key must be 1..128 printable characters", field="activity_key")
+    if activity.at.tzinfo is None:
+        raise ValidationFailed("activity time must carry a time zone", field="at")
+
+
+def record_activity(student: Student, activity: Activity, leaderboard_zone: str,
+                    mirror: Mirror | None = None) -> Recorded:
+    """Record one activity exactly once (see the module docstring).
+
+    ``mirror`` receives the student's new weekly totals after the commit to update the Redis
+    leaderboards; DynamoDB already holds the truth, so a failing mirror is logged, not raised.
+    """
+    validate_activity(activity)
+    today = calendar.local_date(activity.at, student.timezone)
+    week = leaderboard_week(activity.at, leaderboard_zone)
+    return _commit_with_retries(student, activity, today, week, mirror)
+
+
+def _commit_with_retries(student: Student, activity: Activity, today: date, week: str,
+                         mirror: Mirror | None, new_goal: int | None = None) -> Recorded:
+    week_keys = [store.week_sort_key(week, None)] + ([store.week_sort_key(week, activity.exam)]
+                                                      if activity.exam else [])
+    held_extra: set[str] = set()
+    for attempt in range(MAX_ATTEMPTS):
+        snapshot = store.read_snapshot(student.user_id, today, activity.key, week_keys)
+        if snapshot.activity is not None:
+            return _as_duplicate(snapshot.activity)
+        write, result = _apply(snapshot, student, activity, today, week, _now(),
+                               frozenset(held_extra), new_goal)
+        try:
+            store.commit_activity(write)
+        except AlreadyExists:
+            found = store.get_activity(student.user_id, activity.key)
+            if found is not None:
+                return _as_duplicate(found)
+            continue
+        except store.BadgeAlreadyHeld as held:
+            held_extra.add(held.badge_id)
+            continue
+        except StaleWrite:
+            # Another activity of this student committed first: back off a little and read again.
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
+            continue
+        _mirror(mirror, week, write, student.user_id)
+        return result
+    raise ServiceUnavailable("Too many simultaneous updates; try again")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _mirror(mirror: Mirror | None, week: str, write: store.ActivityWrite, user_id: str) -> None:
+    if mirror is None or not write.weeks:
+        return
+    try:
+        mirror(week, {item.exam: int(item.xp) for item in write.weeks}, user_id)
+    except Exception:  # the mirror is a cache; DynamoDB has the truth and rebuilds it
+        logger.warning("leaderboard mirror failed", extra={"user_id": user_id, "week": week})
+
+
+def student_of(user_id: str, name: str | None = None) -> Student:
+    """The student's clock and goal from their profile (defaults when they have none yet)."""
+    profile = users.get_profile(user_id)
+    if profile is None:
+        return Student(user_id=user_id, name=name or None)
+    return Student(user_id=user_id, timezone=profile.timezone, daily_goal=int(profile.daily_goal),
+                   name=name or None)
+
+
+def _today_view(day: date, item: store.DayItem | None, daily_goal: int) -> dict[str, Any]:
+    tally = _tally_of(item)
+    return {"date": day.isoformat(), "questions_answered": tally.questions_answered,
+            "cards_reviewed": tally.cards_reviewed, "xp": tally.xp,
+            "daily_goal": int(item.daily_goal) if item else daily_goal, "goal_met": tally.goal_met}
+
+
+def progress_view(student: Student, leaderboard_zone: str, now: datetime) -> dict[str, Any]:
+    """GET /progress (one BatchGetItem). The streak is shown as of the student's today, so it is
+    right even before the daily job has settled the days since the last activity."""
+    today = calendar.local_date(now, student.timezone)
+    week_key = store.week_sort_key(leaderboard_week(now, leaderboard_zone), None)
+    snapshot = store.read_snapshot(student.user_id, today, None, [week_key])
+    streak = streaks.view(streak_of(snapshot.progress), today)
+    item = snapshot.progress
+    week_item = snapshot.weeks.get(week_key)
+    return {
+        "xp_total": int(item.xp_total) if item else 0,
+        "xp_this_week": int(week_item.xp) if week_item else 0,
+        "current_streak": streak.current,
+        "longest_streak": streak.longest,
+        "last_active_date": streak.last_active.isoformat() if streak.last_active else None,
+        "streak_freezes": streak.freezes,
+        "today": _today_view(today, snapshot.day, student.daily_goal),
+    }
+
+
+def change_daily_goal(student: Student, target: int, leaderboard_zone: str, now: datetime,
+                      mirror: Mirror | None = None) -> dict[str, Any]:
+    """PUT /progress/daily-goal: store the goal in the profile and apply it to today.
+
+    Lowering today's goal to what the student already answered pays the day's bonus then (once);
+    a day whose bonus was paid is never paid again, whatever the goal becomes.
+    """
+    if not xp.valid_goal(target):
+        raise ValidationFailed("target_questions must be between 1 and 500", field="target_questions")
+    profile = users.get_profile(student.user_id)
+    if profile is None:
+        raise NotFound("Profile not set yet; PUT /api/v1/profile first")
+    profile.daily_goal = target
+    users.save_profile(profile)
+    today = calendar.local_date(now, student.timezone)
+    week = leaderboard_week(now, leaderboard_zone)
+    change = Activity(key=f"goal-{today.isoformat()}-{time.time_ns()}", kind=GOAL_CHANGE, at=now)
+    _commit_with_retries(replace(student, daily_goal=target), change, today, week, mirror, new_goal=target)
+    return _today_view(today, store.get_day(student.user_id, today), target)
+
+
+def badges_view(user_id: str) -> dict[str, Any]:
+    """GET /progress/badges."""
+    return badge_catalog.badges_view(user_id)
