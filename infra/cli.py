@@ -18,16 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.functions import load_function, use_layer
-
-STATE_FILE = Path(__file__).resolve().parent.parent / ".local" / "stack.json"
+from infra.functions import STATE_FILE, load_function, use_layer
 
 
-def _use_local_stack() -> None:
-    if not STATE_FILE.exists():
+def _use_local_stack(state_file: Path) -> None:
+    if not state_file.exists():
         raise SystemExit("No running local stack found (.local/stack.json): start one with "
                          "`bash infra/dev.sh serve`, or pass --env to use this environment as it is.")
-    state = json.loads(STATE_FILE.read_text())
+    state = json.loads(state_file.read_text())
     os.environ.update(state["env"])
     # moto accepts any credentials; never send real ones to the local emulator.
     os.environ["AWS_ACCESS_KEY_ID"] = os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
@@ -80,6 +78,8 @@ def _instant(text: str) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="infra.cli", description="Mindly operator commands.")
     parser.add_argument("--env", action="store_true", help="use this environment instead of the local stack")
+    parser.add_argument("--state-file", type=Path, default=STATE_FILE,
+                        help="the running local stack's state file (default .local/stack.json)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("seed-badges", help="store the bundled badge catalog (idempotent)")
     daily = commands.add_parser("daily-streaks", help="run the daily-streak job once")
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="the run's time (ISO 8601 with zone); default now")
     args = parser.parse_args(argv)
     if not args.env:
-        _use_local_stack()
+        _use_local_stack(args.state_file)
     result = seed_badges() if args.command == "seed-badges" else run_daily_streaks(args.at)
     json.dump(result, sys.stdout, indent=2)
     print()

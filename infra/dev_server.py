@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import cfn, local_aws
-from infra.functions import load_function, use_layer
+from infra.functions import STATE_FILE, load_function, use_layer
 from infra.upstash_local import LocalUpstash
 
 DEFAULT_CORS = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173"
@@ -100,21 +100,20 @@ def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: 
     return stack
 
 
-STATE_FILE = Path(__file__).resolve().parent.parent / ".local" / "stack.json"
 # What a separate process needs to reach this stack: endpoints, resource names, the Redis endpoint.
 # No secret or credential goes in it: the jobs and seeding need none against moto.
 _SHARED_ENV = ("AWS_ENDPOINT_URL_", "AWS_DEFAULT_REGION", "AWS_REGION", "ENVIRONMENT")
 
 
-def write_state_file(host: str, port: int) -> Path:
+def write_state_file(host: str, port: int, path: Path = STATE_FILE) -> Path:
     """Write where this running stack is (``.local/stack.json``, readable by the owner only), so
     ``infra.cli`` can run jobs and seeding against it from another terminal."""
     names = set(cfn.resource_env_vars(cfn.load_template()).values())
     env = {name: value for name, value in os.environ.items() if name in names or name.startswith(_SHARED_ENV)}
-    STATE_FILE.parent.mkdir(exist_ok=True)
-    STATE_FILE.touch(mode=0o600)
-    STATE_FILE.write_text(json.dumps({"api": f"http://{host}:{port}/api/v1", "env": env}, indent=2))
-    return STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({"api": f"http://{host}:{port}/api/v1", "env": env}, indent=2))
+    return path
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -122,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--no-seed", action="store_true", help="start with empty tables")
+    parser.add_argument("--state-file", type=Path, default=STATE_FILE,
+                        help="where to write how to reach this stack, for infra.cli (default .local/stack.json)")
     args = parser.parse_args(argv)
 
     import uvicorn
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  demo student: {stack.seeded['demo_student']['email']} / {demo_password}", file=sys.stderr)
     print(f"  DynamoDB/SQS (moto): {stack.aws.endpoint_url}   Redis (Upstash REST): "
           f"{os.environ['UPSTASH_REDIS_REST_URL']}", file=sys.stderr)
-    state = write_state_file(args.host, args.port)
+    state = write_state_file(args.host, args.port, args.state_file)
     print(f"  local CLI (daily-streak job, seeding): bash infra/dev.sh cli --help   [{state.name}]",
           file=sys.stderr)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

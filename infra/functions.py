@@ -14,6 +14,8 @@ from types import ModuleType
 
 REPO = Path(__file__).resolve().parent.parent
 LAYER = REPO / "layers" / "common"
+# Where a running local stack says how to reach it (written by infra.dev_server, read by infra.cli).
+STATE_FILE = REPO / ".local" / "stack.json"
 
 
 def use_layer() -> None:

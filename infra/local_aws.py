@@ -135,7 +135,7 @@ def queue_url(endpoint_url: str, queue_name: str) -> str:
 def configure_env(endpoint_url: str, prefix: str) -> dict[str, str]:
     """Point this process's AWS clients at ``endpoint_url`` and name the resources after ``prefix``.
 
-    Sets AWS_ENDPOINT_URL_DYNAMODB / _SQS / _EVENTS, AWS_DEFAULT_REGION (unless set), dummy
+    Sets AWS_ENDPOINT_URL_DYNAMODB / _SQS / _EVENTBRIDGE, AWS_DEFAULT_REGION (unless set), dummy
     credentials (only when none are set) and every table, queue and event-bus variable the
     template's functions read (USERS_TABLE=<prefix>-users, ..., ROADMAP_QUEUE_URL,
     STREAK_EVENT_BUS). Returns what it set.
@@ -145,7 +145,7 @@ def configure_env(endpoint_url: str, prefix: str) -> dict[str, str]:
     values: dict[str, str] = {
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
         "AWS_ENDPOINT_URL_SQS": endpoint_url,
-        "AWS_ENDPOINT_URL_EVENTS": endpoint_url,
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint_url,
     }
     if not os.environ.get("AWS_DEFAULT_REGION"):
         values["AWS_DEFAULT_REGION"] = DEFAULT_REGION

@@ -36,10 +36,9 @@ def get_progress(user: CurrentUser) -> Envelope:
 
 @app.put(f"{API_PREFIX}/progress/daily-goal")
 def put_daily_goal(user: CurrentUser, body: DailyGoalRequest) -> Envelope:
-    student = progress_service.student_of(user.id, user.claims.name)
     return Envelope(progress_service.change_daily_goal(
-        student, body.target_questions, get_settings().leaderboard_timezone, _now(),
-        mirror=leaderboard.mirror_award(student.name)))
+        user.id, user.claims.name, body.target_questions, get_settings().leaderboard_timezone, _now(),
+        mirror=leaderboard.mirror_award(user.claims.name)))
 
 
 @app.get(f"{API_PREFIX}/progress/badges")

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     )
     dynamodb_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_DYNAMODB")
     sqs_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_SQS")
-    events_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_EVENTS")
+    events_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_EVENTBRIDGE")
     ssm_prefix: str | None = None
 
     users_table: str = "mindly-local-users"

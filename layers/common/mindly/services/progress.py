@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,8 @@ from mindly.store import users
 from mindly.store.errors import AlreadyExists, StaleWrite
 
 MAX_ATTEMPTS = 60
+BACKOFF_BASE_SECONDS = 0.01
+BACKOFF_CAP_SECONDS = 1.0
 GOAL_CHANGE = "goal"
 
 # Called after a commit with (week, {exam or None: the student's new weekly XP}, user id).
@@ -238,18 +240,20 @@ def record_activity(student: Student, activity: Activity, leaderboard_zone: str,
     validate_activity(activity)
     today = calendar.local_date(activity.at, student.timezone)
     week = leaderboard_week(activity.at, leaderboard_zone)
-    return _commit_with_retries(student, activity, today, week, mirror)
+    return _commit_with_retries(student, activity, today, week, mirror)[0]
 
 
 def _commit_with_retries(student: Student, activity: Activity, today: date, week: str,
-                         mirror: Mirror | None, new_goal: int | None = None) -> Recorded:
+                         mirror: Mirror | None, new_goal: int | None = None) -> tuple[Recorded, store.DayItem | None]:
+    """Read, apply and commit until the commit wins; the result and the day as written (None for
+    a repeated activity, which wrote nothing)."""
     week_keys = [store.week_sort_key(week, None)] + ([store.week_sort_key(week, activity.exam)]
                                                       if activity.exam else [])
     held_extra: set[str] = set()
     for attempt in range(MAX_ATTEMPTS):
         snapshot = store.read_snapshot(student.user_id, today, activity.key, week_keys)
         if snapshot.activity is not None:
-            return _as_duplicate(snapshot.activity)
+            return _as_duplicate(snapshot.activity), None
         write, result = _apply(snapshot, student, activity, today, week, _now(),
                                frozenset(held_extra), new_goal)
         try:
@@ -257,17 +261,18 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
         except AlreadyExists:
             found = store.get_activity(student.user_id, activity.key)
             if found is not None:
-                return _as_duplicate(found)
+                return _as_duplicate(found), None
             continue
         except store.BadgeAlreadyHeld as held:
             held_extra.add(held.badge_id)
             continue
         except StaleWrite:
-            # Another activity of this student committed first: back off a little and read again.
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
+            # Another activity of this student committed first: back off and read again. Full
+            # jitter spreads the losers out, so a burst settles in a few rounds, not one per writer.
+            time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempt, 10))))
             continue
         _mirror(mirror, week, write, student.user_id)
-        return result
+        return result, write.day
     raise ServiceUnavailable("Too many simultaneous updates; try again")
 
 
@@ -320,25 +325,27 @@ def progress_view(student: Student, leaderboard_zone: str, now: datetime) -> dic
     }
 
 
-def change_daily_goal(student: Student, target: int, leaderboard_zone: str, now: datetime,
+def change_daily_goal(user_id: str, name: str | None, target: int, leaderboard_zone: str, now: datetime,
                       mirror: Mirror | None = None) -> dict[str, Any]:
-    """PUT /progress/daily-goal: store the goal in the profile and apply it to today.
+    """PUT /progress/daily-goal: store the goal in the profile and apply it to today (one profile
+    read and write, then one snapshot read and one transaction).
 
     Lowering today's goal to what the student already answered pays the day's bonus then (once);
     a day whose bonus was paid is never paid again, whatever the goal becomes.
     """
     if not xp.valid_goal(target):
         raise ValidationFailed("target_questions must be between 1 and 500", field="target_questions")
-    profile = users.get_profile(student.user_id)
+    profile = users.get_profile(user_id)
     if profile is None:
         raise NotFound("Profile not set yet; PUT /api/v1/profile first")
     profile.daily_goal = target
     users.save_profile(profile)
+    student = Student(user_id=user_id, timezone=profile.timezone, daily_goal=target, name=name or None)
     today = calendar.local_date(now, student.timezone)
     week = leaderboard_week(now, leaderboard_zone)
     change = Activity(key=f"goal-{today.isoformat()}-{time.time_ns()}", kind=GOAL_CHANGE, at=now)
-    _commit_with_retries(replace(student, daily_goal=target), change, today, week, mirror, new_goal=target)
-    return _today_view(today, store.get_day(student.user_id, today), target)
+    _, day = _commit_with_retries(student, change, today, week, mirror, new_goal=target)
+    return _today_view(today, day, target)
 
 
 def badges_view(user_id: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -37,6 +38,15 @@ def _meta(table_name: str) -> type:
         "max_retry_attempts": 3,
     }
     return type("Meta", (), attrs)
+
+
+def connection_of(model: type[Model]) -> Connection:
+    """The low-level connection a table's model already holds, for transactions.
+
+    A new ``Connection`` would build a new botocore client, which loads the service model from
+    disk (about 0.2 s on every request); the model's own is built once per container.
+    """
+    return model._get_connection().connection
 
 
 def _index_meta(name: str) -> type:
@@ -141,7 +151,8 @@ class WeeklyXpIndex(GlobalSecondaryIndex[Any]):
 
 
 class ActiveByDayIndex(GlobalSecondaryIndex[Any]):
-    """Streak job: pk ``ACTIVE#<last_active_date>#<shard>``, sk the user id."""
+    """Streak job (sparse: only running streaks carry it): pk ``ACTIVE#<UTC date>#<shard>``, sk
+    ``<instant>#<user id>``, the instant being when the streak next needs settling."""
 
     Meta = _index_meta("active_by_day")
     active_pk = UnicodeAttribute(hash_key=True)

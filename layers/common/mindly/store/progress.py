@@ -30,12 +30,11 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from mindly.store.errors import AlreadyExists, StaleWrite
-from mindly.store.models import ContentTable, StudyTable
+from mindly.store.models import ContentTable, StudyTable, connection_of
 
 ACTIVITY_TTL = timedelta(days=30)
 ACTIVE_SHARDS = 8
@@ -193,11 +192,6 @@ class BadgeAlreadyHeld(Exception):
         self.badge_id = badge_id
 
 
-def _connection() -> Connection:
-    meta = StudyTable.Meta
-    return Connection(region=meta.region, host=meta.host)
-
-
 def week_sort_key(week: str, exam: str | None) -> str:
     return f"WEEK#{week}#{exam}" if exam else f"WEEK#{week}"
 
@@ -258,7 +252,7 @@ def commit_activity(write: ActivityWrite) -> None:
     condition = (ProgressItem.pk.does_not_exist() if write.expected_version is None
                  else ProgressItem.version == write.expected_version)
     try:
-        with TransactWrite(connection=_connection()) as transaction:
+        with TransactWrite(connection=connection_of(StudyTable)) as transaction:
             transaction.save(write.activity, condition=ActivityItem.pk.does_not_exist())
             transaction.save(progress, condition=condition)
             transaction.save(write.day)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from mindly.store.errors import AlreadyExists, StaleWrite
-from mindly.store.models import EmailItem, ProfileItem, SessionItem, UserItem, UsersTable
+from mindly.store.models import EmailItem, ProfileItem, SessionItem, UserItem, UsersTable, connection_of
 
 MAX_FAILED_LOGINS_KEPT = 10
 
@@ -37,16 +36,11 @@ def _conditional_failure(exc: Exception) -> bool:
     return False
 
 
-def _connection() -> Connection:
-    meta = UsersTable.Meta
-    return Connection(region=meta.region, host=meta.host)
-
-
 def create_user(user: UserItem) -> None:
     """Write the account and its email guard together; AlreadyExists when the email is taken."""
     guard = EmailItem(email_key(user.email), "EMAIL", user_id=user.user_id)
     try:
-        with TransactWrite(connection=_connection()) as transaction:
+        with TransactWrite(connection=connection_of(UsersTable)) as transaction:
             transaction.save(guard, condition=EmailItem.pk.does_not_exist())
             transaction.save(user, condition=UserItem.pk.does_not_exist())
     except TransactWriteError as exc:
