@@ -114,8 +114,10 @@ def test_well_formed_criteria_are_accepted(criteria: dict[str, Any]) -> None:
     # values that are not numbers (bool is an int in Python, but not a number here)
     cmp("x", ">=", True), cmp("x", "==", False), cmp("x", ">=", "7"), cmp("x", ">=", None),  # type: ignore[arg-type]
     cmp("x", ">=", [7]),  # type: ignore[arg-type]
+    # numbers JSON can carry that no student can meet, or that everyone meets
+    cmp("x", ">=", float("nan")), cmp("x", ">=", float("-inf")), cmp("x", "<", float("inf")),
     # metrics that are not names
-    cmp("", ">=", 1), {"metric": 3, "op": ">=", "value": 1}, {"metric": None, "op": ">=", "value": 1},
+    cmp("", ">=", 1), cmp("   ", ">=", 1), {"metric": 3, "op": ">=", "value": 1}, {"metric": None, "op": ">=", "value": 1},
     # extra keys
     {"metric": "x", "op": ">=", "value": 1, "unit": "days"},
     {"all": [cmp("x", ">=", 1)], "metric": "x"},
@@ -235,6 +237,8 @@ def test_parse_catalog_rejects_duplicate_ids() -> None:
     ([entry("a", name="")], 0),
     ([entry("a", description=None)], 0),
     ([entry("a"), entry("")], 1),
+    ([entry("a"), entry("  ")], 1),
+    ([entry("a", name=" ")], 0),
     ([entry("a"), {"name": "n", "description": "d", "criteria": cmp("x", ">=", 1)}], 1),
     ([entry("a"), {"badge_id": "b", "name": "n", "description": "d"}], 1),  # no criteria
     ([{**entry("a"), "badge_id": 7}], 0),

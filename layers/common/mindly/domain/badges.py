@@ -15,6 +15,7 @@ what the local stack and ``python -m infra.cli seed-badges`` store; the engine n
 from __future__ import annotations
 
 import json
+import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,13 +59,13 @@ def validate(criteria: Any, depth: int = 0) -> None:
         return
     if set(criteria) != {"metric", "op", "value"}:
         raise InvalidCriteria("a comparison has exactly metric, op and value")
-    if not isinstance(criteria["metric"], str) or not criteria["metric"]:
+    if not isinstance(criteria["metric"], str) or not criteria["metric"].strip():
         raise InvalidCriteria("metric must be a name")
     if criteria["op"] not in _OPERATORS:
         raise InvalidCriteria(f"op must be one of {', '.join(_OPERATORS)}")
     value = criteria["value"]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidCriteria("value must be a number")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidCriteria("value must be a finite number")
 
 
 def satisfied(criteria: Mapping[str, Any], facts: Mapping[str, float]) -> bool:
@@ -93,7 +94,7 @@ def parse_catalog(raw: Any) -> list[Badge]:
             if not isinstance(entry, Mapping):
                 raise InvalidCriteria("a badge is an object")
             badge_id, name, description = entry.get("badge_id"), entry.get("name"), entry.get("description")
-            if not all(isinstance(v, str) and v for v in (badge_id, name, description)):
+            if not all(isinstance(v, str) and v.strip() for v in (badge_id, name, description)):
                 raise InvalidCriteria("badge_id, name and description are non-empty strings")
             validate(entry.get("criteria"))
         except InvalidCriteria as exc:
