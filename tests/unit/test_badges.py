@@ -117,7 +117,8 @@ def test_well_formed_criteria_are_accepted(criteria: dict[str, Any]) -> None:
     # numbers JSON can carry that no student can meet, or that everyone meets
     cmp("x", ">=", float("nan")), cmp("x", ">=", float("-inf")), cmp("x", "<", float("inf")),
     # metrics that are not names
-    cmp("", ">=", 1), cmp("   ", ">=", 1), {"metric": 3, "op": ">=", "value": 1}, {"metric": None, "op": ">=", "value": 1},
+    cmp("", ">=", 1), cmp("   ", ">=", 1),
+    {"metric": 3, "op": ">=", "value": 1}, {"metric": None, "op": ">=", "value": 1},
     # extra keys
     {"metric": "x", "op": ">=", "value": 1, "unit": "days"},
     {"all": [cmp("x", ">=", 1)], "metric": "x"},
