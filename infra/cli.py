@@ -11,6 +11,7 @@ finds it through ``.local/stack.json``). With ``--env`` it uses this process's e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -88,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.env:
         _use_local_stack(args.state_file)
-    result = seed_badges() if args.command == "seed-badges" else run_daily_streaks(args.at)
+    # The functions log JSON lines to stdout, as Lambda wants; here stdout is for the result alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = seed_badges() if args.command == "seed-badges" else run_daily_streaks(args.at)
     json.dump(result, sys.stdout, indent=2)
     print()
     return 0

@@ -1,37 +1,84 @@
 """Sample data for the local stack: what a newcomer finds after the start command.
 
-Everything goes through the real services, so seeding exercises the same code as the API.
+Everything goes through the real services, so seeding exercises the same code as the API: accounts
+and profiles through auth/profile, study activity through the progress engine (XP, streaks, the
+weekly leaderboard), the badge catalog through its seeding command.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import secrets
+from datetime import UTC, date, datetime, timedelta
 
 from mindly.config import get_settings
 from mindly.exceptions import Conflict
-from mindly.services import auth, profile
+from mindly.services import auth, leaderboard, profile
+from mindly.services import progress as engine
 from mindly.store import users
 
 DEMO_EMAIL = "demo.student@mindly.local"
 DEMO_NAME = "Demo Student"
+# Classmates on the demo student's weekly leaderboard: (name, exam, time zone, correct answers a day).
+CLASSMATES = (
+    ("Aarav Sharma", "GATE", "Asia/Kolkata", 6),
+    ("Diya Patel", "JEE", "Asia/Kolkata", 4),
+    ("Kabir Singh", "UPSC", "America/New_York", 3),
+    ("Meera Nair", "NEET", "Europe/London", 5),
+)
+STUDY_DAYS = 3  # days of activity before today, so streaks are running
 
 
-def seed_demo_student(password: str) -> str:
-    """Create (once) a GATE student with a profile; returns the user id."""
-    settings = get_settings()
+def _account(email: str, password: str, name: str) -> tuple[str, bool]:
+    """The user id of an account (created when absent) and whether it was created now."""
     try:
-        user_id = auth.register(settings, DEMO_EMAIL, password, DEMO_NAME).user.user_id
+        return auth.register(get_settings(), email, password, name).user.user_id, True
     except Conflict:
-        existing = users.find_user_id_by_email(DEMO_EMAIL)
+        existing = users.find_user_id_by_email(email)
         assert existing is not None
-        return existing
-    profile.put_profile(
-        user_id, exam_type="GATE", level="intermediate", study_hours_per_day=4,
-        target_date=date.today() + timedelta(days=180),
-        weak_subjects=["Theory of Computation", "Operating System"], daily_goal=20,
-        timezone_name="Asia/Kolkata",
-    )
+        return existing, False
+
+
+def _profile(user_id: str, exam: str, zone: str, weak: list[str]) -> None:
+    profile.put_profile(user_id, exam_type=exam, level="intermediate", study_hours_per_day=4,
+                        target_date=date.today() + timedelta(days=180), weak_subjects=weak, daily_goal=20,
+                        timezone_name=zone)
+
+
+def _study(user_id: str, name: str, exam: str, zone: str, per_day: int, now: datetime) -> None:
+    """Answers on each of the last STUDY_DAYS days and today (idempotent: fixed activity keys)."""
+    student = engine.Student(user_id=user_id, timezone=zone, daily_goal=20, name=name)
+    mirror = leaderboard.mirror_award(name)
+    for days_ago in range(STUDY_DAYS, -1, -1):
+        at = now - timedelta(days=days_ago)
+        for index in range(per_day):
+            activity = engine.Activity(key=f"seed-{days_ago}-{index}", kind="answer", at=at,
+                                       correct=index % 4 != 3, exam=exam)
+            engine.record_activity(student, activity, get_settings().leaderboard_timezone, mirror)
+        engine.record_activity(student, engine.Activity(key=f"seed-{days_ago}-review", kind="review", at=at,
+                                                        exam=exam), get_settings().leaderboard_timezone, mirror)
+
+
+def seed_demo_student(password: str, now: datetime | None = None) -> str:
+    """Create (once) a GATE student with a profile and a few days of study; returns the user id."""
+    user_id, created = _account(DEMO_EMAIL, password, DEMO_NAME)
+    if created:
+        _profile(user_id, "GATE", "Asia/Kolkata", ["Theory of Computation", "Operating System"])
+        _study(user_id, DEMO_NAME, "GATE", "Asia/Kolkata", 5, now or datetime.now(UTC))
     return user_id
+
+
+def seed_classmates(now: datetime | None = None) -> list[str]:
+    """Sample students on this week's leaderboard (they cannot log in: their passwords are random
+    and never shown)."""
+    ids = []
+    for name, exam, zone, per_day in CLASSMATES:
+        email = f"{name.split()[0].lower()}.sample@mindly.local"
+        user_id, created = _account(email, secrets.token_urlsafe(16), name)
+        if created:
+            _profile(user_id, exam, zone, [])
+            _study(user_id, name, exam, zone, per_day, now or datetime.now(UTC))
+        ids.append(user_id)
+    return ids
 
 
 def seed_badges() -> dict[str, int]:
@@ -44,4 +91,5 @@ def seed_badges() -> dict[str, int]:
 def seed_all(demo_password: str) -> dict[str, object]:
     """Seed every kind of sample data the local stack offers; returns a summary to print."""
     return {"badges": seed_badges(),
-            "demo_student": {"email": DEMO_EMAIL, "user_id": seed_demo_student(demo_password)}}
+            "demo_student": {"email": DEMO_EMAIL, "user_id": seed_demo_student(demo_password)},
+            "classmates": len(seed_classmates())}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,7 +21,12 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def state_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("state") / "stack.json"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, state_file: Path) -> Iterator[str]:
     errors = (tmp_path_factory.mktemp("e2e") / "server.err").open("w+")
     port = free_port()
     env = {k: v for k, v in os.environ.items()
@@ -27,7 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                 "REFRESH_RATE"))
            and k not in ("JWT_SECRET", "ENVIRONMENT", "CORS_ORIGINS")}
     env.update({"MINDLY_DEMO_PASSWORD": DEMO_PASSWORD, "BCRYPT_ROUNDS": "4", "PYTHONUNBUFFERED": "1"})
-    process = subprocess.Popen([sys.executable, "-m", "infra.dev_server", "--port", str(port)], cwd=REPO,
+    process = subprocess.Popen([sys.executable, "-m", "infra.dev_server", "--port", str(port),
+                                "--state-file", str(state_file)], cwd=REPO,
                                env=env, stdout=subprocess.DEVNULL, stderr=errors, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -115,3 +123,61 @@ def test_cors_is_only_for_configured_origins(server: str) -> None:
     assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
     denied = httpx.get(f"{server}/api/v1/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in denied.headers
+
+
+def _demo_auth(server: str) -> dict[str, str]:
+    answer = httpx.post(f"{server}/api/v1/auth/login",
+                        json={"email": "demo.student@mindly.local", "password": DEMO_PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['data']['access_token']}"}
+
+
+def test_the_demo_student_has_progress_a_leaderboard_and_badges(server: str) -> None:
+    auth = _demo_auth(server)
+    with httpx.Client(base_url=f"{server}/api/v1", headers=auth) as client:
+        # Given the seeded demo student, who studied the last three days and today
+        progress = client.get("/progress").json()["data"]
+        assert progress["current_streak"] == 4 and progress["longest_streak"] == 4
+        assert progress["today"]["questions_answered"] == 5 and progress["today"]["cards_reviewed"] == 1
+        assert progress["xp_total"] == 4 * (4 * 10 + 5)
+        # Then this week's board holds the seeded classmates and the caller's rank
+        board = client.get("/leaderboard/weekly").json()["data"]
+        names = {row["name"] for row in board["top"]}
+        assert "Aarav Sharma" in names and board["me"]["xp"] == progress["xp_this_week"]
+        assert board["me"]["rank"] == 1 + sum(1 for row in board["top"] if row["xp"] > board["me"]["xp"]) or \
+            board["me"]["xp"] in {row["xp"] for row in board["top"]}
+        gate = client.get("/leaderboard/weekly", params={"exam": "GATE"}).json()["data"]
+        assert {row["name"] for row in gate["top"]} <= {"Aarav Sharma", "Demo Student"}
+        # And the badge catalog is there
+        badges = client.get("/progress/badges").json()["data"]
+        assert "gate-master" in {badge["badge_id"] for badge in badges["available"]}
+        # When the daily goal is lowered to what was answered today, the bonus is paid once
+        lowered = client.put("/progress/daily-goal", json={"target_questions": 5})
+        assert lowered.status_code == 200, lowered.text
+        assert lowered.json()["data"]["goal_met"] is True
+        assert client.put("/progress/daily-goal", json={"target_questions": 4}).status_code == 200
+        assert client.get("/progress").json()["data"]["xp_total"] == progress["xp_total"] + 50
+        assert client.get("/profile").json()["data"]["daily_goal"] == 4
+
+
+def test_the_cli_runs_the_daily_streak_job_against_the_running_stack(server: str, state_file: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UPSTASH_", "AWS_ENDPOINT_URL"))}
+
+    def cli(*args: str) -> dict[str, object]:
+        done = subprocess.run([sys.executable, "-m", "infra.cli", "--state-file", str(state_file), *args],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)
+
+    # Given the hourly job ran now (nothing is due: every seeded student studied today)
+    assert cli("daily-streaks")["items_read"] == 0
+    # When it next runs ten days from now, when every seeded streak has broken
+    at = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    report = cli("daily-streaks", "--at", at)
+    # Then it settled the seeded students' streaks (demo and four classmates), and a rerun does nothing
+    assert report["now"] == at
+    assert report["items_read"] == 5 and report["streaks_lost"] + report["streaks_saved"] == 5
+    again = cli("daily-streaks", "--at", at)
+    assert (again["items_read"], again["events_published"]) == (0, 0)
+    # And seeding the badge catalog again changes nothing
+    assert cli("seed-badges")["written"] == 0

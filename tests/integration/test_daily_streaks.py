@@ -1,8 +1,8 @@
 """The daily-streak job through its real Lambda handler, invoked with a scheduled event (from
 `sam local generate-event cloudwatch scheduled-event`), against moto and the local Redis endpoint.
 
-Each test owns a far-future week of its own, and the job's cursor is cleared first, so the job's
-partitions hold only that test's students.
+Each test owns a far-future month of its own, and sets the job's cursor two days before its run
+(as if the job had run until then), so the partitions a run reads hold only that test's students.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ EVENTS = Path(__file__).resolve().parents[1] / "events"
 ZONE = "Asia/Kolkata"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cursor() -> None:
-    """Forget where earlier runs got to: each test starts as a first run."""
-    store.JobCursorItem(f"JOB#{daily_streaks.JOB_NAME}", "CURSOR", next_day="2000-01-01",
-                        updated_at=datetime.now(UTC)).delete()
+CURSOR_DAYS_BEFORE = 2
+
+
+def set_cursor(day: date) -> None:
+    """Say the job has finished every partition before ``day``."""
+    store.JobCursorItem(f"JOB#{daily_streaks.JOB_NAME}", "CURSOR", next_day=day.isoformat(),
+                        updated_at=datetime.now(UTC)).save()
 
 
 def scheduled_event(at: datetime) -> dict[str, Any]:
@@ -53,7 +55,11 @@ class Collected:
         return [e for e in self.events if e["detail"]["user_id"] == user_id]
 
 
-def _run(fn: Any, at: datetime, publish: Any = None) -> dict[str, Any]:
+def _run(fn: Any, at: datetime, publish: Any = None, from_cursor: bool = False) -> dict[str, Any]:
+    """Run the handler at ``at``: as the run after one two days earlier, or (``from_cursor``)
+    continuing from where the last run left the cursor."""
+    if not from_cursor:
+        set_cursor(at.date() - timedelta(days=CURSOR_DAYS_BEFORE))
     publisher = publish if publish is not None else Collected()
     return dict(fn.handler(scheduled_event(at), LambdaContext(), publish=publisher))
 
@@ -91,7 +97,7 @@ def test_broken_streaks_are_reset_once_and_only_due_students_are_read(daily_stre
     report = _run(daily_streaks_fn, run_at, events)
     # Then it read exactly the three broken streaks, reset them and said so
     assert report["items_read"] == 3 and report["streaks_lost"] == 3
-    assert report["partitions_queried"] == (daily_streaks.FIRST_RUN_DAYS + 1) * store.ACTIVE_SHARDS
+    assert report["partitions_queried"] == (CURSOR_DAYS_BEFORE + 1) * store.ACTIVE_SHARDS
     for student in broken:
         item = _stored(student)
         assert (int(item.current_streak), int(item.longest_streak)) == (0, 2)
@@ -106,8 +112,9 @@ def test_broken_streaks_are_reset_once_and_only_due_students_are_read(daily_stre
     assert (view["current_streak"], view["longest_streak"]) == (0, 2)
     # When it runs again at the same time, it reads and changes nothing
     again = Collected()
-    second = _run(daily_streaks_fn, run_at, again)
+    second = _run(daily_streaks_fn, run_at, again, from_cursor=True)
     assert (second["items_read"], second["streaks_lost"], second["events_published"]) == (0, 0, 0)
+    assert second["partitions_queried"] == store.ACTIVE_SHARDS  # only today's: the rest are done
     assert again.events == []
 
 
@@ -169,6 +176,7 @@ def test_streak_events_reach_the_event_bus(daily_streaks_fn: Any, local_aws: Any
     student = _student("Europe/London")
     _active_on(student, date(2032, 5, 3))
     # When the job runs with its real EventBridge publisher (no publisher passed)
+    set_cursor(date(2032, 5, 3))
     report = daily_streaks_fn.handler(scheduled_event(datetime(2032, 5, 5, 1, 5, tzinfo=UTC)), LambdaContext())
     # Then the StreakLost event is on the bus
     assert report["events_published"] >= 1
@@ -193,7 +201,7 @@ def test_a_failed_publish_leaves_the_streaks_for_the_next_run(daily_streaks_fn: 
     assert int(_stored(student).current_streak) == 1
     # Then the retried run settles and publishes it
     events = Collected()
-    report = _run(daily_streaks_fn, run_at, events)
+    report = _run(daily_streaks_fn, run_at, events, from_cursor=True)
     assert report["streaks_lost"] == 1 and int(_stored(student).current_streak) == 0
     assert [e["detail_type"] for e in events.for_user(student.user_id)] == ["StreakLost"]
 
@@ -220,7 +228,7 @@ def test_the_finished_weeks_top_ten_is_stored_once(daily_streaks_fn: Any) -> Non
     assert finals[None].top == live == finals["GATE"].top
     assert len(live) == 10 and live[0]["xp"] == 90 and live[0]["name"] == "S5"
     # And a second run leaves them alone
-    again = _run(daily_streaks_fn, run_at + timedelta(hours=1))
+    again = _run(daily_streaks_fn, run_at + timedelta(hours=1), from_cursor=True)
     assert week not in again["weeks_closed"]
 
 
@@ -238,6 +246,7 @@ def test_a_week_is_not_closed_before_it_ends(daily_streaks_fn: Any) -> None:
 def test_the_run_uses_the_scheduled_events_time(daily_streaks_fn: Any) -> None:
     report = _run(daily_streaks_fn, datetime(2032, 9, 1, 10, 5, tzinfo=UTC))
     assert report["now"] == "2032-09-01T10:05:00Z"
+    set_cursor(datetime.now(UTC).date())
     bad = daily_streaks_fn.handler({"time": "not a time"}, LambdaContext(), publish=Collected())
     assert abs(datetime.strptime(bad["now"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - datetime.now(UTC)) \
         < timedelta(minutes=5)

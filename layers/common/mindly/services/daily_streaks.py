@@ -28,10 +28,9 @@ from mindly.store.errors import StaleWrite
 
 EVENT_SOURCE = "mindly.streaks"
 JOB_NAME = "daily_streaks"
-# Without a cursor (the first run) a run starts this many days back; with one, it never reaches
-# back further than MAX_CATCH_UP_DAYS (an outage longer than that is settled by the students' own
-# next activity, and every read is right meanwhile).
-FIRST_RUN_DAYS = 2
+# A run never reaches back further than this (nor does the first run, which has no cursor). A
+# streak left unsettled by a longer outage is settled by the student's next activity, and every
+# read shows it right meanwhile.
 MAX_CATCH_UP_DAYS = 31
 # A week is closed this long after it ended, so that activities in flight at midnight are in.
 WEEK_CLOSE_GRACE = timedelta(minutes=5)
@@ -150,8 +149,9 @@ def settle_streaks(now: datetime, default_zone: str, report: RunReport, publish:
     """
     published: set[str] = set()
     today_utc = now.astimezone(UTC).date()
-    cursor = store.get_job_cursor(JOB_NAME) or today_utc - timedelta(days=FIRST_RUN_DAYS)
-    first = max(min(cursor, today_utc), today_utc - timedelta(days=MAX_CATCH_UP_DAYS))
+    oldest = today_utc - timedelta(days=MAX_CATCH_UP_DAYS)
+    cursor = store.get_job_cursor(JOB_NAME) or oldest
+    first = max(min(cursor, today_utc), oldest)
     for offset in range((today_utc - first).days + 1):
         due_day = first + timedelta(days=offset)
         for shard in range(store.ACTIVE_SHARDS):
