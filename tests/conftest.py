@@ -93,29 +93,28 @@ def settings() -> Any:
     return get_settings()
 
 
-@pytest.fixture(scope="session")
-def auth_fn() -> Any:
+def _function(folder: str) -> Any:
+    """A function's handler module, loaded once per session as Lambda loads it."""
     from infra.functions import load_function
 
-    return load_function("functions/auth")
+    return load_function(f"functions/{folder}")
+
+
+@pytest.fixture(scope="session")
+def auth_fn() -> Any:
+    return _function("auth")
 
 
 @pytest.fixture(scope="session")
 def profile_fn() -> Any:
-    from infra.functions import load_function
-
-    return load_function("functions/profile")
+    return _function("profile")
 
 
 @pytest.fixture(scope="session")
 def progress_fn() -> Any:
-    from infra.functions import load_function
-
-    return load_function("functions/progress")
+    return _function("progress")
 
 
 @pytest.fixture(scope="session")
 def daily_streaks_fn() -> Any:
-    from infra.functions import load_function
-
-    return load_function("functions/daily_streaks")
+    return _function("daily_streaks")

@@ -47,6 +47,16 @@ def test_bcrypt_rounds_outside_4_to_16_are_refused(monkeypatch: pytest.MonkeyPat
         Settings()
 
 
+def test_the_leaderboard_zone_is_configurable_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().leaderboard_timezone == "Asia/Kolkata"
+    monkeypatch.setenv("LEADERBOARD_TIMEZONE", "Europe/London")
+    assert Settings().leaderboard_timezone == "Europe/London"
+    for wrong in ("Mars/Olympus_Mons", "", "../etc/passwd"):
+        monkeypatch.setenv("LEADERBOARD_TIMEZONE", wrong)
+        with pytest.raises(ValidationError):
+            Settings()
+
+
 def test_the_environment_is_read_case_insensitively_and_numbers_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USER_RATE_LIMIT_PER_MINUTE", "42")
     monkeypatch.setenv("users_table", "custom-users")

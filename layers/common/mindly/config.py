@@ -72,6 +72,18 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Kolkata"
     leaderboard_timezone: str = "Asia/Kolkata"  # weekly leaderboards use ISO weeks in this zone
 
+    @field_validator("default_timezone", "leaderboard_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        # A wrong zone is a deployment error: refuse to start rather than fail every request.
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, OSError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
