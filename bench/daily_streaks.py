@@ -204,6 +204,11 @@ def run(students_count: int, broken: int, now: datetime, seed: int) -> tuple[lis
         expected_saved = sum(1 for s in students if s.broken and s.freezes)
         expected_lost = broken - expected_saved
 
+        # The job runs hourly: its cursor says the days before yesterday are done, as in production
+        # (a first-ever run, with no cursor, would query 31 days of partitions once).
+        from mindly.services import daily_streaks
+
+        store.advance_job_cursor(daily_streaks.JOB_NAME, now.date() - timedelta(days=1), now)
         events: list[dict[str, Any]] = []
         first, report = run_job(holder, now, events)
         kinds = Tally(event["detail_type"] for event in events)
