@@ -2,6 +2,10 @@
 
     seed-badges                 store the bundled badge catalog (idempotent)
     daily-streaks [--at TIME]   run the daily-streak job once, as its hourly schedule does
+    import questions FILE       import questions (JSON array, JSON Lines, CSV, or --format aqua)
+    import flashcards FILE      import flashcards (JSON array, JSON Lines, CSV)
+    create-admin EMAIL          make an account an administrator (creating it when absent; the
+                                password comes from MINDLY_ADMIN_PASSWORD or a prompt)
 
 By default a command runs against the local stack that ``bash infra/dev.sh serve`` started (it
 finds it through ``.local/stack.json``). With ``--env`` it uses this process's environment as it is
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import json
 import os
 import sys
@@ -69,11 +74,78 @@ def seed_badges() -> dict[str, int]:
     return seed()
 
 
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most every 1% (for large imports)."""
+
+    def __init__(self, label: str, stream: Any = None) -> None:
+        self.label, self.stream, self.shown = label, stream or sys.stderr, -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if percent == self.shown and done != total:
+            return
+        self.shown = percent
+        filled = percent * 30 // 100
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} ({percent}%)")
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def import_file(kind: str, path: Path, fmt: str | None) -> dict[str, Any]:
+    use_layer()
+    from mindly.domain import content_formats
+    from mindly.services import content
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        chosen = fmt or content_formats.guess_format(path.name)
+        records = content_formats.read_records(text, chosen, kind)
+    except (OSError, UnicodeDecodeError, content_formats.FormatError) as exc:
+        raise SystemExit(f"cannot import {path}: {exc}") from exc
+    report = content.import_records(kind, records, ProgressBar(f"{kind}s {path.name}"))
+    return {"file": str(path), "format": chosen, "records": len(records), **report}
+
+
+def create_admin(email: str, name: str) -> dict[str, Any]:
+    use_layer()
+    from mindly.config import get_settings
+    from mindly.exceptions import Conflict
+    from mindly.services import auth
+    from mindly.store import users
+
+    normalized = auth.normalize_email(email)
+    user_id = users.find_user_id_by_email(normalized)
+    created = False
+    if user_id is None:
+        password = os.environ.get("MINDLY_ADMIN_PASSWORD") or getpass.getpass(f"password for {normalized}: ")
+        try:
+            user_id = auth.register(get_settings(), normalized, password, name).user.user_id
+            created = True
+        except Conflict:
+            user_id = users.find_user_id_by_email(normalized)
+    account = users.get_user(str(user_id))
+    if account is None:
+        raise SystemExit(f"no account for {normalized}")
+    users.set_role(account, "admin")
+    return {"email": normalized, "user_id": account.user_id, "created": created, "role": "admin"}
+
+
 def _instant(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-11-24T00:05:00Z")
     return parsed.astimezone(UTC)
+
+
+def _run_command(args: argparse.Namespace) -> dict[str, Any]:
+    if args.command == "seed-badges":
+        return seed_badges()
+    if args.command == "daily-streaks":
+        return run_daily_streaks(args.at)
+    if args.command == "import":
+        return import_file(args.kind[:-1], args.file, args.format)
+    return create_admin(args.email, args.name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,12 +158,21 @@ def main(argv: list[str] | None = None) -> int:
     daily = commands.add_parser("daily-streaks", help="run the daily-streak job once")
     daily.add_argument("--at", type=_instant, default=None,
                        help="the run's time (ISO 8601 with zone); default now")
+    importer = commands.add_parser("import", help="import questions or flashcards from a file")
+    importer.add_argument("kind", choices=["questions", "flashcards"])
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--format", choices=["json", "jsonl", "csv", "aqua"], default=None,
+                          help="default: from the file name (.json, .jsonl, .csv); aqua: AQuA-RAT lines "
+                               "as CAT Quantitative Aptitude questions")
+    admin = commands.add_parser("create-admin", help="make an account an administrator")
+    admin.add_argument("email")
+    admin.add_argument("--name", default="Mindly Admin", help="name of a new account")
     args = parser.parse_args(argv)
     if not args.env:
         _use_local_stack(args.state_file)
     # The functions log JSON lines to stdout, as Lambda wants; here stdout is for the result alone.
     with contextlib.redirect_stdout(sys.stderr):
-        result = seed_badges() if args.command == "seed-badges" else run_daily_streaks(args.at)
+        result = _run_command(args)
     json.dump(result, sys.stdout, indent=2)
     print()
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from mindly.config import get_settings
 from mindly.exceptions import Conflict
@@ -88,8 +89,26 @@ def seed_badges() -> dict[str, int]:
     return badges.seed()
 
 
+SAMPLE_CONTENT = Path(__file__).resolve().parent / "sample_content"
+
+
+def seed_content() -> dict[str, object]:
+    """Import the bundled sample questions and flashcards (idempotent: they are skipped when there)."""
+    from mindly.domain.content_formats import read_records
+    from mindly.services import content
+
+    summary: dict[str, object] = {}
+    for kind in content.KINDS:
+        text = (SAMPLE_CONTENT / f"{kind}s.json").read_text(encoding="utf-8")
+        report = content.import_records(kind, read_records(text, "json", kind))
+        if report["errors"]:
+            raise RuntimeError(f"sample {kind}s do not import: {report['errors'][:3]}")
+        summary[f"{kind}s"] = report["imported"] + report["skipped"]
+    return summary
+
+
 def seed_all(demo_password: str) -> dict[str, object]:
     """Seed every kind of sample data the local stack offers; returns a summary to print."""
-    return {"badges": seed_badges(),
+    return {"badges": seed_badges(), "content": seed_content(),
             "demo_student": {"email": DEMO_EMAIL, "user_id": seed_demo_student(demo_password)},
             "classmates": len(seed_classmates())}

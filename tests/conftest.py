@@ -118,3 +118,13 @@ def progress_fn() -> Any:
 @pytest.fixture(scope="session")
 def daily_streaks_fn() -> Any:
     return _function("daily_streaks")
+
+
+@pytest.fixture(scope="session")
+def questions_fn() -> Any:
+    return _function("questions")
+
+
+@pytest.fixture(scope="session")
+def admin_fn() -> Any:
+    return _function("admin")

@@ -181,3 +181,52 @@ def test_the_cli_runs_the_daily_streak_job_against_the_running_stack(server: str
     assert (again["items_read"], again["events_published"]) == (0, 0)
     # And seeding the badge catalog again changes nothing
     assert cli("seed-badges")["written"] == 0
+
+
+def test_a_new_student_practises_the_sample_bank_and_earns_xp(server: str) -> None:
+    with httpx.Client(base_url=f"{server}/api/v1") as client:
+        # Given a new GATE student
+        email = f"e2e.{time.time_ns()}@example.com"
+        registered = client.post("/auth/register", json={"email": email, "password": "E2e-password-1",
+                                                         "name": "Esha"})
+        auth = {"Authorization": f"Bearer {registered.json()['data']['access_token']}"}
+        client.put("/profile", headers=auth, json={"exam_type": "GATE", "level": "beginner",
+                                                   "study_hours_per_day": 2, "target_date": "2035-02-01",
+                                                   "weak_subjects": []}).raise_for_status()
+        # When they practise (exam from the profile), the sample bank answers without answers
+        page = client.get("/questions/practice", headers=auth, params={"limit": 5}).json()["data"]
+        assert len(page["items"]) == 5 and page["has_more"] is True
+        assert all(q["exam_type"] == "GATE" and "correct_option" not in q for q in page["items"])
+        first = page["items"][0]
+        # And they answer every option of the first question until one is right
+        results = [client.post("/questions/submit", headers=auth, json={
+            "question_id": first["question_id"], "selected_option": letter, "confidence_rating": 3,
+            "time_taken_seconds": 20}).json()["data"] for letter in first["options"]]
+        assert sum(r["is_correct"] for r in results) == 1
+        assert {r["correct_option"] for r in results} == {next(r["correct_option"] for r in results)}
+        # Then the progress engine counted them: +10 for the right one, the streak started
+        progress = client.get("/progress", headers=auth).json()["data"]
+        assert (progress["xp_total"], progress["today"]["questions_answered"], progress["current_streak"]) == (
+            10, len(first["options"]), 1)
+        attempts = client.get("/questions/attempts", headers=auth).json()["data"]["items"]
+        assert len(attempts) == len(first["options"])
+
+
+def test_an_admin_made_by_the_cli_imports_over_http(server: str, state_file: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UPSTASH_", "AWS_ENDPOINT_URL"))}
+    env["MINDLY_ADMIN_PASSWORD"] = "Admin-password-1"
+    done = subprocess.run([sys.executable, "-m", "infra.cli", "--state-file", str(state_file), "create-admin",
+                           "ops@mindly.local"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["role"] == "admin"
+    login = httpx.post(f"{server}/api/v1/auth/login", json={"email": "ops@mindly.local",
+                                                             "password": "Admin-password-1"})
+    auth = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+    record = {"source": "e2e", "external_id": "cat-1", "exam_type": "CAT", "subject": "Quantitative Aptitude",
+              "topic": "Interest", "difficulty": "easy", "stem": "Simple interest on 1000 at 5% for 2 years?",
+              "options": {"A": "50", "B": "100", "C": "105", "D": "110"}, "correct_option": "B",
+              "explanation": "1000 x 0.05 x 2 = 100."}
+    answer = httpx.post(f"{server}/api/v1/admin/questions/import", headers=auth, json=[record, record])
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["data"]["imported"], answer.json()["data"]["skipped"]) == (1, 1)

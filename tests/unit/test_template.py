@@ -28,7 +28,8 @@ EXPECTED_TABLES: dict[str, dict[str, Any]] = {
     "UsersTable": {"keys": [("pk", "S", "HASH"), ("sk", "S", "RANGE")], "gsis": {}, "ttl": "expires_at"},
     "ContentTable": {
         "keys": [("pk", "S", "HASH"), ("sk", "S", "RANGE")],
-        "gsis": {"by_exam": [("gsi1_pk", "S", "HASH"), ("gsi1_sk", "S", "RANGE")]},
+        "gsis": {"by_exam": [("gsi1_pk", "S", "HASH"), ("gsi1_sk", "S", "RANGE")],
+                 "by_difficulty": [("gsi2_pk", "S", "HASH"), ("gsi2_sk", "S", "RANGE")]},
         "ttl": "expires_at",
     },
     "StudyTable": {
@@ -267,8 +268,13 @@ def test_roadmap_queue_outlives_worker_retries_and_dead_letters_after_three(temp
 def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
     # When the routes are read from the functions' HttpApi events
     routes = {(r.function_logical_id, r.method, r.path, r.code_uri, r.handler) for r in cfn.http_routes(template)}
-    # Then they are the auth, profile and progress groups'
+    # Then they are the auth, profile, progress, questions and admin groups'
     assert routes == {
+        ("QuestionsFunction", "GET", "/api/v1/questions/practice", "functions/questions/", "app.handler"),
+        ("QuestionsFunction", "POST", "/api/v1/questions/submit", "functions/questions/", "app.handler"),
+        ("QuestionsFunction", "GET", "/api/v1/questions/attempts", "functions/questions/", "app.handler"),
+        ("AdminFunction", "POST", "/api/v1/admin/questions/import", "functions/admin/", "app.handler"),
+        ("AdminFunction", "POST", "/api/v1/admin/flashcards/import", "functions/admin/", "app.handler"),
         ("ProgressFunction", "GET", "/api/v1/progress", "functions/progress/", "app.handler"),
         ("ProgressFunction", "PUT", "/api/v1/progress/daily-goal", "functions/progress/", "app.handler"),
         ("ProgressFunction", "GET", "/api/v1/progress/badges", "functions/progress/", "app.handler"),

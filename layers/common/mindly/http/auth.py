@@ -59,7 +59,14 @@ CurrentUser = Annotated[AuthUser, Depends(current_user)]
 
 
 def require_admin(user: CurrentUser) -> AuthUser:
+    """An administrator: the token says so, and so does the account now (a demoted admin's tokens
+    stop working for admin routes at once, not when they expire)."""
+    from mindly.store import users
+
     if user.role != "admin":
+        raise Forbidden("Administrators only")
+    account = users.get_user(user.id)
+    if account is None or account.role != "admin":
         raise Forbidden("Administrators only")
     return user
 

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mindly.domain import badges as badge_rules
-from mindly.domain import calendar, streaks, xp
+from mindly.domain import calendar, streaks, syllabus, xp
 from mindly.exceptions import NotFound, ServiceUnavailable, ValidationFailed
 from mindly.observability import logger
 from mindly.services import badges as badge_catalog
@@ -58,6 +58,7 @@ class Activity:
     correct: bool | None = None
     exam: str | None = None
     subject: str | None = None
+    details: dict[str, Any] | None = None  # the caller's facts, returned to a repeat of the same key
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Recorded:
     day: date
     current_streak: int
     badges_earned: list[str]
+    details: dict[str, Any] | None = None
 
 
 def streak_of(item: store.ProgressItem | None) -> streaks.Streak:
@@ -164,7 +166,7 @@ def _week_items(snapshot: store.Snapshot, student: Student, week: str, exam: str
 
 def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today: date, week: str,
            now: datetime, held_extra: frozenset[str] = frozenset(),
-           new_goal: int | None = None) -> tuple[store.ActivityWrite, Recorded]:
+           new_goal: int | None = None, extra: list[Any] | None = None) -> tuple[store.ActivityWrite, Recorded]:
     """The items one activity writes, computed from what was read.
 
     ``kind == GOAL_CHANGE`` is a change of today's goal to ``new_goal``: not study, so the streak
@@ -205,20 +207,21 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
     record = store.ActivityItem(pk, f"ACTIVITY#{activity.key}", activity_key=activity.key, xp_awarded=awarded,
                                 recorded_at=now, expires_at=now + store.ACTIVITY_TTL,
                                 result={"day": today.isoformat(), "current_streak": streak.current,
-                                        "badges_earned": new_badges})
+                                        "badges_earned": new_badges, "details": activity.details})
     badge_items = [store.BadgeItem(pk, f"BADGE#{badge_id}", badge_id=badge_id, earned_at=now)
                    for badge_id in new_badges]
     write = store.ActivityWrite(progress=progress, expected_version=expected_version, day=day, activity=record,
-                                xp=awarded, weeks=weeks, badges=badge_items)
+                                xp=awarded, weeks=weeks, badges=badge_items, extra=list(extra or []))
     return write, Recorded(xp_awarded=awarded, duplicate=False, day=today, current_streak=streak.current,
-                           badges_earned=new_badges)
+                           badges_earned=new_badges, details=activity.details)
 
 
 def _as_duplicate(item: store.ActivityItem) -> Recorded:
     result: dict[str, Any] = item.result or {}
     return Recorded(xp_awarded=int(item.xp_awarded), duplicate=True,
                     day=date.fromisoformat(result.get("day", item.recorded_at.date().isoformat())),
-                    current_streak=int(result.get("current_streak", 0)), badges_earned=[])
+                    current_streak=int(result.get("current_streak", 0)), badges_earned=[],
+                    details=result.get("details"))
 
 
 def validate_activity(activity: Activity) -> None:
@@ -230,32 +233,54 @@ def validate_activity(activity: Activity) -> None:
         raise ValidationFailed("activity time must carry a time zone", field="at")
 
 
-def record_activity(student: Student, activity: Activity, leaderboard_zone: str,
-                    mirror: Mirror | None = None) -> Recorded:
+def prefetch_keys(user_id: str, activity_key: str, at: datetime, leaderboard_zone: str) -> list[tuple[str, str]]:
+    """Every Study key recording an activity at ``at`` may read, whatever the student's zone and
+    the activity's exam: so a caller that does not know them yet (before reading the profile and
+    the question) can read them in the same batch as its own items, and pass them as
+    ``prefetched``. A local date is always within a day of the UTC date."""
+    week = leaderboard_week(at, leaderboard_zone)
+    week_keys = [store.week_sort_key(week, board) for board in [None, *syllabus.EXAM_TYPES]]
+    utc_day = at.astimezone(UTC).date()
+    keys: list[tuple[str, str]] = []
+    for offset in (-1, 0, 1):
+        keys += store.snapshot_keys(user_id, utc_day + timedelta(days=offset), activity_key, week_keys)
+    return list(dict.fromkeys(keys))
+
+
+def record_activity(student: Student, activity: Activity, leaderboard_zone: str, mirror: Mirror | None = None,
+                    extra: list[Any] | None = None, prefetched: list[Any] | None = None) -> Recorded:
     """Record one activity exactly once (see the module docstring).
 
     ``mirror`` receives the student's new weekly totals after the commit to update the Redis
     leaderboards; DynamoDB already holds the truth, so a failing mirror is logged, not raised.
+    ``extra`` items are written in the same transaction (the caller's record of the activity, so
+    it exists exactly when the activity counted). ``prefetched``: the items of ``prefetch_keys``,
+    already read by the caller (then the first attempt reads nothing more).
     """
     validate_activity(activity)
     today = calendar.local_date(activity.at, student.timezone)
     week = leaderboard_week(activity.at, leaderboard_zone)
-    return _commit_with_retries(student, activity, today, week, mirror)[0]
+    week_keys = _week_keys(week, activity.exam)
+    first = store.snapshot_of(prefetched, today, activity.key, week_keys) if prefetched is not None else None
+    return _commit_with_retries(student, activity, today, week, mirror, extra=extra, first_snapshot=first)[0]
 
 
-def _commit_with_retries(student: Student, activity: Activity, today: date, week: str,
-                         mirror: Mirror | None, new_goal: int | None = None) -> tuple[Recorded, store.DayItem | None]:
+def _commit_with_retries(student: Student, activity: Activity, today: date, week: str, mirror: Mirror | None,
+                         new_goal: int | None = None, extra: list[Any] | None = None,
+                         first_snapshot: store.Snapshot | None = None) -> tuple[Recorded, store.DayItem | None]:
     """Read, apply and commit until the commit wins; the result and the day as written (None for
     a repeated activity, which wrote nothing)."""
-    week_keys = [store.week_sort_key(week, None)] + ([store.week_sort_key(week, activity.exam)]
-                                                      if activity.exam else [])
+    week_keys = _week_keys(week, activity.exam)
     held_extra: set[str] = set()
     for attempt in range(MAX_ATTEMPTS):
-        snapshot = store.read_snapshot(student.user_id, today, activity.key, week_keys)
+        if attempt == 0 and first_snapshot is not None:
+            snapshot = first_snapshot
+        else:
+            snapshot = store.read_snapshot(student.user_id, today, activity.key, week_keys)
         if snapshot.activity is not None:
             return _as_duplicate(snapshot.activity), None
         write, result = _apply(snapshot, student, activity, today, week, _now(),
-                               frozenset(held_extra), new_goal)
+                               frozenset(held_extra), new_goal, extra)
         try:
             store.commit_activity(write)
         except AlreadyExists:
@@ -274,6 +299,10 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
         _mirror(mirror, week, write, student.user_id)
         return result, write.day
     raise ServiceUnavailable("Too many simultaneous updates; try again")
+
+
+def _week_keys(week: str, exam: str | None) -> list[str]:
+    return [store.week_sort_key(week, None)] + ([store.week_sort_key(week, exam)] if exam else [])
 
 
 def _now() -> datetime:

@@ -49,6 +49,29 @@ def connection_of(model: type[Model]) -> Connection:
     return model._get_connection().connection
 
 
+def batch_read(requests: list[tuple[type[Model], list[tuple[str, str]]]],
+               consistent_read: bool = True) -> list[list[Any]]:
+    """Items of several tables in one BatchGetItem (strongly consistent by default): for each
+    (model, keys) request, the items found, as instances of the model's item kinds. Keys DynamoDB
+    leaves unprocessed (throttling) are asked for again."""
+    wanted: dict[str, Any] = {}
+    for model, keys in requests:
+        if keys:
+            entry = wanted.setdefault(model.Meta.table_name, {"Keys": [], "ConsistentRead": consistent_read})
+            entry["Keys"] += [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in wanted}
+    connection = connection_of(requests[0][0])
+    while wanted:
+        answer = connection.dispatch("BatchGetItem", {"RequestItems": wanted})
+        for table, items in answer.get("Responses", {}).items():
+            found[table].extend(items)
+        wanted = answer.get("UnprocessedKeys") or {}
+    results = []
+    for model, _keys in requests:
+        results.append([model.from_raw_data(raw) for raw in found.get(model.Meta.table_name, [])])
+    return results
+
+
 def _index_meta(name: str) -> type:
     return type("Meta", (), {"index_name": name, "projection": AllProjection()})
 
@@ -113,11 +136,20 @@ class ProfileItem(UsersTable, discriminator="profile"):
 
 class ByExamIndex(GlobalSecondaryIndex[Any]):
     """Practice filters: pk ``EXAM#<exam>`` (questions) or ``DECK#<exam>`` (flashcards),
-    sk ``<subject>#<difficulty>#<id>``, so begins_with narrows to a subject, then a difficulty."""
+    sk ``<subject>#<topic>#<id>``, so begins_with narrows to a subject, then a topic."""
 
     Meta = _index_meta("by_exam")
     gsi1_pk = UnicodeAttribute(hash_key=True)
     gsi1_sk = UnicodeAttribute(range_key=True)
+
+
+class ByDifficultyIndex(GlobalSecondaryIndex[Any]):
+    """The same filters with a difficulty: pk ``EXAM#<exam>#<difficulty>``, sk
+    ``<subject>#<topic>#<id>`` (questions only)."""
+
+    Meta = _index_meta("by_difficulty")
+    gsi2_pk = UnicodeAttribute(hash_key=True)
+    gsi2_sk = UnicodeAttribute(range_key=True)
 
 
 class ContentTable(Model):
@@ -129,7 +161,10 @@ class ContentTable(Model):
     expires_at = TTLAttribute(null=True)
     gsi1_pk = UnicodeAttribute(null=True)
     gsi1_sk = UnicodeAttribute(null=True)
+    gsi2_pk = UnicodeAttribute(null=True)
+    gsi2_sk = UnicodeAttribute(null=True)
     by_exam = ByExamIndex()
+    by_difficulty = ByDifficultyIndex()
 
 
 # --- Study: per-student state (cards, attempts, progress, leaderboard, roadmap jobs) -----------------

@@ -182,6 +182,7 @@ class ActivityWrite:
     xp: int
     weeks: list[WeekItem] = field(default_factory=list)
     badges: list[BadgeItem] = field(default_factory=list)
+    extra: list[Any] = field(default_factory=list)  # the caller's own items (an attempt, a review)
 
 
 class BadgeAlreadyHeld(Exception):
@@ -216,17 +217,29 @@ def schedule_settlement(progress: ProgressItem, user_id: str, due_at: datetime |
     progress.active_sk = f"{instant_text(due)}#{user_id}"
 
 
-def read_snapshot(user_id: str, day: date, activity_key: str | None, week_keys: list[str]) -> Snapshot:
-    """PROGRESS, the DAY item, the activity's own record (when a key is given) and the week items,
-    in one strongly consistent BatchGetItem."""
+def snapshot_keys(user_id: str, day: date, activity_key: str | None, week_keys: list[str]) -> list[tuple[str, str]]:
+    """The Study-table keys recording an activity reads: PROGRESS, the DAY, the activity's own
+    record (when a key is given) and the WEEK items."""
     pk = student_key(user_id)
+    keys = [(pk, "PROGRESS"), (pk, f"DAY#{day.isoformat()}")]
+    if activity_key:
+        keys.append((pk, f"ACTIVITY#{activity_key}"))
+    return keys + [(pk, key) for key in week_keys]
+
+
+def snapshot_of(items: list[Any], day: date, activity_key: str | None, week_keys: list[str]) -> Snapshot:
+    """A Snapshot from the items read for ``snapshot_keys`` (other items are ignored)."""
+    found: dict[str, Any] = {item.sk: item for item in items if isinstance(item, StudyTable)}
     day_key = f"DAY#{day.isoformat()}"
-    activity = f"ACTIVITY#{activity_key}" if activity_key else None
-    keys = [(pk, "PROGRESS"), (pk, day_key), *([(pk, activity)] if activity else []),
-            *((pk, key) for key in week_keys)]
-    found: dict[str, Any] = {item.sk: item for item in StudyTable.batch_get(keys, consistent_read=True)}
-    return Snapshot(found.get("PROGRESS"), found.get(day_key), found.get(activity) if activity else None,
+    activity = found.get(f"ACTIVITY#{activity_key}") if activity_key else None
+    return Snapshot(found.get("PROGRESS"), found.get(day_key), activity,
                     {key: found[key] for key in week_keys if key in found})
+
+
+def read_snapshot(user_id: str, day: date, activity_key: str | None, week_keys: list[str]) -> Snapshot:
+    """What recording an activity reads, in one strongly consistent BatchGetItem."""
+    keys = snapshot_keys(user_id, day, activity_key, week_keys)
+    return snapshot_of(list(StudyTable.batch_get(keys, consistent_read=True)), day, activity_key, week_keys)
 
 
 def get_activity(user_id: str, activity_key: str) -> ActivityItem | None:
@@ -260,12 +273,14 @@ def commit_activity(write: ActivityWrite) -> None:
                 transaction.save(week)
             for badge in write.badges:
                 transaction.save(badge, condition=BadgeItem.pk.does_not_exist())
+            for item in write.extra:
+                transaction.save(item)
     except TransactWriteError as exc:
         codes = _reason_codes(exc)
         if codes and codes[0] == "ConditionalCheckFailed":
             raise AlreadyExists(write.activity.activity_key) from exc
         first_badge = 3 + len(write.weeks)
-        for index, code in enumerate(codes[first_badge:]):
+        for index, code in enumerate(codes[first_badge:first_badge + len(write.badges)]):
             if code == "ConditionalCheckFailed":
                 raise BadgeAlreadyHeld(write.badges[index].badge_id) from exc
         if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes) \

@@ -81,6 +81,10 @@ def record_failed_login(user: UserItem, at: int, keep_since: int) -> list[int]:
     return recent
 
 
+def set_role(user: UserItem, role: str) -> None:
+    user.update(actions=[UserItem.role.set(role)])
+
+
 def clear_failed_logins(user: UserItem) -> None:
     user.update(actions=[UserItem.failed_logins.set([])])
 

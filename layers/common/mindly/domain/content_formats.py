@@ -1,0 +1,162 @@
+"""Import file formats: text in, raw records out (validation is mindly.domain.content's).
+
+- ``json``: a JSON array of records;
+- ``jsonl``: one JSON record per line (blank lines ignored);
+- ``csv``: a header row; questions use ``option_a`` .. ``option_e`` columns for the options
+  (``option_e`` may be empty or absent), every other column is the record field of that name;
+- ``aqua``: AQuA-RAT (one JSON object per line: ``question``, ``options`` ["A)...", ...],
+  ``rationale``, ``correct``), mapped to CAT Quantitative Aptitude questions; see ``aqua_record``.
+
+A line or row that cannot be read becomes a record that says so (``RawRecord.problem``), so one bad
+line is reported at its index and never stops the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+FORMATS = ("json", "jsonl", "csv", "aqua")
+AQUA_SOURCE = "aqua-rat"
+AQUA_EXAM, AQUA_SUBJECT, AQUA_DIFFICULTY = "CAT", "Quantitative Aptitude", "medium"
+# AQuA-RAT has no topics: a question goes to the first syllabus topic whose words its text contains
+# (checked in this order), else to "Arithmetic". The text itself is never changed.
+AQUA_TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Permutation and Probability", ("probability", "permutation", "combination", "arrange", "ways")),
+    ("Interest", ("interest", "compound", "principal", "per annum", "p.a.")),
+    ("Percentages and Profit", ("percent", "%", "profit", "loss", "discount", "cost price", "selling price")),
+    ("Time, Speed and Distance", ("speed", "km/h", "kmph", "mph", "train", "distance", "velocity", "miles")),
+    ("Time and Work", ("work", "pipe", "tank", "days to complete", "finish the job")),
+    ("Ratio and Proportion", ("ratio", "proportion", "share")),
+    ("Geometry", ("triangle", "circle", "angle", "square", "rectangle", "radius", "diameter")),
+    ("Mensuration", ("area", "volume", "perimeter", "cube", "cylinder", "sphere")),
+    ("Number System", ("divisible", "remainder", "prime", "integer", "digit", "factor", "multiple")),
+    ("Algebra", ("equation", "x =", "x+", "x-", "y =", "roots", "quadratic", "function")),
+)
+_OPTION = re.compile(r"^\s*([A-Ea-e])\s*\)\s?(.*)$", re.DOTALL)
+
+
+class FormatError(ValueError):
+    """The file as a whole cannot be read (not the format it claims)."""
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One record as read: ``data`` when it could be read, else ``problem``."""
+
+    index: int
+    data: Any = None
+    problem: str | None = None
+
+
+def read_records(text: str, fmt: str, kind: str) -> list[RawRecord]:
+    """The records of ``text`` in format ``fmt`` (``kind`` is "question" or "flashcard")."""
+    if fmt == "json":
+        return _json_array(text)
+    if fmt == "jsonl":
+        return _json_lines(text, lambda data, _index: data)
+    if fmt == "csv":
+        return _csv(text, kind)
+    if fmt == "aqua":
+        if kind != "question":
+            raise FormatError("the aqua format holds questions only")
+        return _json_lines(text, aqua_record)
+    raise FormatError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def guess_format(filename: str) -> str:
+    """The format a file name suggests (``.json``, ``.jsonl``/``.ndjson``, ``.csv``)."""
+    lowered = filename.lower()
+    if lowered.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if lowered.endswith(".csv"):
+        return "csv"
+    if lowered.endswith(".json"):
+        return "json"
+    raise FormatError("cannot tell the format from the file name; pass --format")
+
+
+def _json_array(text: str) -> list[RawRecord]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"not valid JSON (line {exc.lineno}): {exc.msg}") from exc
+    if not isinstance(data, list):
+        raise FormatError("a JSON import is an array of records")
+    return [RawRecord(index, record) for index, record in enumerate(data)]
+
+
+def _json_lines(text: str, convert: Any) -> list[RawRecord]:
+    records = []
+    index = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            records.append(RawRecord(index, convert(json.loads(line), index)))
+        except json.JSONDecodeError as exc:
+            records.append(RawRecord(index, problem=f"not valid JSON: {exc.msg}"))
+        except ValueError as exc:
+            records.append(RawRecord(index, problem=str(exc)))
+        index += 1
+    return records
+
+
+def _csv(text: str, kind: str) -> list[RawRecord]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise FormatError("a CSV import needs a header row")
+    records = []
+    for index, row in enumerate(reader):
+        if None in row:
+            records.append(RawRecord(index, problem="the row has more cells than the header"))
+            continue
+        record: dict[str, Any] = {name.strip(): (value or "") for name, value in row.items() if name}
+        if kind == "question":
+            options = {}
+            for letter in "ABCDE":
+                value = record.pop(f"option_{letter.lower()}", "")
+                if letter < "E" or value.strip():
+                    options[letter] = value
+            record["options"] = options
+        records.append(RawRecord(index, record))
+    return records
+
+
+def aqua_record(data: Any, index: int) -> dict[str, Any]:
+    """An AQuA-RAT line as a question record: the five options keep their text (the ``A)`` label
+    becomes the key), the rationale becomes the explanation, and the line number the external id."""
+    if not isinstance(data, dict):
+        raise ValueError("an AQuA line is an object")
+    options: dict[str, str] = {}
+    raw_options = data.get("options")
+    if not isinstance(raw_options, list):
+        raise ValueError("options must be a list of 'A)...' strings")
+    for raw in raw_options:
+        found = _OPTION.match(raw) if isinstance(raw, str) else None
+        if found is None:
+            raise ValueError(f"option {str(raw)[:40]!r} is not of the form 'A)text'")
+        letter = found.group(1).upper()
+        if letter in options:
+            raise ValueError(f"option {letter} appears twice")
+        options[letter] = found.group(2)
+    stem = data.get("question")
+    return {
+        "source": AQUA_SOURCE, "external_id": f"line-{index + 1}", "exam_type": AQUA_EXAM,
+        "subject": AQUA_SUBJECT, "topic": aqua_topic(stem if isinstance(stem, str) else ""),
+        "difficulty": AQUA_DIFFICULTY, "stem": stem, "options": options,
+        "correct_option": data.get("correct"), "explanation": data.get("rationale"),
+    }
+
+
+def aqua_topic(stem: str) -> str:
+    """The syllabus topic an AQuA question is filed under (see AQUA_TOPICS)."""
+    text = stem.casefold()
+    for topic, words in AQUA_TOPICS:
+        if any(word in text for word in words):
+            return topic
+    return "Arithmetic"
