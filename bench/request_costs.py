@@ -132,6 +132,7 @@ def run() -> list[Row]:
         measure(rows, counter, "GET /syllabus/{exam}", lambda: client.get("/api/v1/syllabus/JEE"),
                 "no I/O", within(0, 0))
         progress_rows(rows, counter, client, auth, me.json()["data"]["id"], body["name"])
+        question_rows(rows, counter, client, auth)
         refreshed = measure(rows, counter, "POST /auth/refresh",
                             lambda: client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token}))
         auth = {"Authorization": f"Bearer {refreshed.json()['data']['access_token']}"}
@@ -141,6 +142,37 @@ def run() -> list[Row]:
     finally:
         stack.stop()
     return rows
+
+
+def question_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str, str]) -> None:
+    """Practice and submit, over the bundled sample bank (imported first, unmeasured)."""
+    from infra.seed import seed_content
+
+    seed_content()
+    api = "/api/v1/questions"
+    query = {"exam": "GATE", "limit": 5}
+    first = measure(rows, counter, "GET /questions/practice", lambda: client.get(f"{api}/practice", params=query,
+                                                                                  headers=auth),
+                    "DynamoDB = 1 Query, " + AUTH, exactly(1, 1))
+    cursor = first.json()["data"]["next_cursor"]
+    measure(rows, counter, "  next page (cursor)", lambda: client.get(
+        f"{api}/practice", params={**query, "cursor": cursor}, headers=auth), "DynamoDB = 1 Query", exactly(1, 1))
+    measure(rows, counter, "  exam from profile", lambda: client.get(f"{api}/practice", params={"limit": 5},
+                                                                      headers=auth),
+            "info: + 1 GetItem for the profile's exam")
+    question = first.json()["data"]["items"][0]
+    from mindly.store import content as content_store
+
+    stored = content_store.get_question(question["question_id"])
+    assert stored is not None
+    body = {"question_id": question["question_id"], "selected_option": stored.correct_option,
+            "confidence_rating": 4, "time_taken_seconds": 30, "attempt_id": secrets.token_hex(8)}
+    measure(rows, counter, "POST /questions/submit", lambda: client.post(f"{api}/submit", json=body, headers=auth),
+            "DynamoDB <= 1 read + 1 write; Redis <= 1 (+1 auth)", within(dynamodb=2, writes=1, redis=2))
+    measure(rows, counter, "  same attempt_id again", lambda: client.post(f"{api}/submit", json=body, headers=auth),
+            "1 read, no write", within(dynamodb=1, writes=0, redis=2))
+    measure(rows, counter, "GET /questions/attempts", lambda: client.get(f"{api}/attempts", headers=auth),
+            "DynamoDB = 1 Query, " + AUTH, exactly(1, 1))
 
 
 def progress_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str, str], user_id: str,
