@@ -116,13 +116,18 @@ def _options(raw: Any) -> dict[str, str]:
     return dict(sorted(options.items()))
 
 
+def _identity(record: Any, kind: str, fields: set[str]) -> tuple[str, str, str, str, str]:
+    """What every record has: source, external id, exam, subject and topic (checked)."""
+    if not isinstance(record, Mapping):
+        raise ContentError(f"a {kind} is an object")
+    _unknown_fields(record, fields)
+    source, external_id = _text(record, "source", MAX_ID), _text(record, "external_id", MAX_ID)
+    return (source, external_id, *_placement(record))
+
+
 def parse_question(record: Any) -> Question:
     """A valid question from a raw record, or ContentError."""
-    if not isinstance(record, Mapping):
-        raise ContentError("a question is an object")
-    _unknown_fields(record, QUESTION_FIELDS)
-    source, external_id = _text(record, "source", MAX_ID), _text(record, "external_id", MAX_ID)
-    exam, subject, topic = _placement(record)
+    source, external_id, exam, subject, topic = _identity(record, "question", QUESTION_FIELDS)
     difficulty = _text(record, "difficulty", 20).lower()
     if difficulty not in DIFFICULTIES:
         raise ContentError(f"difficulty must be one of {', '.join(DIFFICULTIES)}")
@@ -136,11 +141,7 @@ def parse_question(record: Any) -> Question:
 
 def parse_flashcard(record: Any) -> Flashcard:
     """A valid flashcard from a raw record, or ContentError."""
-    if not isinstance(record, Mapping):
-        raise ContentError("a flashcard is an object")
-    _unknown_fields(record, FLASHCARD_FIELDS)
-    source, external_id = _text(record, "source", MAX_ID), _text(record, "external_id", MAX_ID)
-    exam, subject, topic = _placement(record)
+    source, external_id, exam, subject, topic = _identity(record, "flashcard", FLASHCARD_FIELDS)
     difficulty = record.get("difficulty")
     if isinstance(difficulty, str) and difficulty.strip().isdigit():
         difficulty = int(difficulty.strip())
