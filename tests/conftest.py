@@ -128,3 +128,8 @@ def questions_fn() -> Any:
 @pytest.fixture(scope="session")
 def admin_fn() -> Any:
     return _function("admin")
+
+
+@pytest.fixture(scope="session")
+def flashcards_fn() -> Any:
+    return _function("flashcards")

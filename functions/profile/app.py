@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from mangum import Mangum
 from pydantic import Field, Strict
@@ -25,6 +25,8 @@ class ProfileRequest(RequestBody):
     weak_subjects: list[Annotated[str, Field(max_length=100)]] = Field(max_length=20)
     daily_goal: int | None = Field(default=None, ge=1, le=500)
     timezone: str | None = Field(default=None, max_length=64)
+    new_cards_per_day: int | None = Field(default=None, ge=0, le=200)
+    scheduler: Literal["sm2", "fsrs"] | None = None
 
 
 @app.get(f"{API_PREFIX}/profile")
@@ -36,7 +38,8 @@ def get_profile(user: CurrentUser) -> Envelope:
 def put_profile(user: CurrentUser, body: ProfileRequest) -> Envelope:
     return Envelope(profile.put_profile(
         user.id, body.exam_type, body.level, body.study_hours_per_day, body.target_date,
-        body.weak_subjects, body.daily_goal, body.timezone,
+        body.weak_subjects, body.daily_goal, body.timezone, new_cards_per_day=body.new_cards_per_day,
+        scheduler=body.scheduler,
     ))
 
 

@@ -11,6 +11,7 @@ from support import Answer, HandlerClient, register
 
 API = "/api/v1"
 PROFILE_KEYS = {"exam_type", "level", "study_hours_per_day", "target_date", "weak_subjects", "daily_goal",
+                "new_cards_per_day", "scheduler",
                 "timezone"}
 EXAMS = ("UPSC", "GATE", "JEE", "CAT", "NEET")
 
@@ -76,6 +77,8 @@ def test_put_profile_answers_exactly_the_profile_with_defaults(student: HandlerC
         "weak_subjects": ["Algorithms", "Operating System"],
         "daily_goal": 20,
         "timezone": "Asia/Kolkata",
+        "new_cards_per_day": 20,
+        "scheduler": "sm2",
     }
     # And GET returns the same
     read = student.get(f"{API}/profile")

@@ -268,8 +268,12 @@ def test_roadmap_queue_outlives_worker_retries_and_dead_letters_after_three(temp
 def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
     # When the routes are read from the functions' HttpApi events
     routes = {(r.function_logical_id, r.method, r.path, r.code_uri, r.handler) for r in cfn.http_routes(template)}
-    # Then they are the auth, profile, progress, questions and admin groups'
+    # Then they are the auth, profile, progress, questions, flashcards and admin groups'
     assert routes == {
+        ("FlashcardsFunction", "GET", "/api/v1/flashcards/due", "functions/flashcards/", "app.handler"),
+        ("FlashcardsFunction", "GET", "/api/v1/flashcards/due/by-subject", "functions/flashcards/", "app.handler"),
+        ("FlashcardsFunction", "POST", "/api/v1/flashcards/review", "functions/flashcards/", "app.handler"),
+        ("FlashcardsFunction", "GET", "/api/v1/flashcards", "functions/flashcards/", "app.handler"),
         ("QuestionsFunction", "GET", "/api/v1/questions/practice", "functions/questions/", "app.handler"),
         ("QuestionsFunction", "POST", "/api/v1/questions/submit", "functions/questions/", "app.handler"),
         ("QuestionsFunction", "GET", "/api/v1/questions/attempts", "functions/questions/", "app.handler"),

@@ -14,6 +14,8 @@ from mindly.store.models import ProfileItem
 LEVELS = ("beginner", "intermediate", "advanced")
 DEFAULT_DAILY_GOAL = 20
 DEFAULT_TIMEZONE = "Asia/Kolkata"
+DEFAULT_NEW_CARDS = 20
+SCHEDULERS = ("sm2", "fsrs")
 
 
 def exam_code(exam: str) -> str:
@@ -23,6 +25,16 @@ def exam_code(exam: str) -> str:
         raise InvalidExamType(f"Unknown exam type '{exam[:40]}'; expected one of "
                               f"{', '.join(syllabus.EXAM_TYPES)}", field="exam_type")
     return code
+
+
+def exam_for(user_id: str, exam: str | None) -> str:
+    """The exam asked for, or else the profile's; INVALID_EXAM_TYPE when neither is known."""
+    if exam:
+        return exam_code(exam)
+    profile = users.get_profile(user_id)
+    if profile is None:
+        raise InvalidExamType("No exam given and no profile set; pass exam= or PUT /api/v1/profile", field="exam")
+    return str(profile.exam_type)
 
 
 def syllabus_of(exam: str) -> dict[str, Any]:
@@ -52,6 +64,8 @@ def as_dict(profile: ProfileItem) -> dict[str, Any]:
         "weak_subjects": list(profile.weak_subjects),
         "daily_goal": int(profile.daily_goal),
         "timezone": profile.timezone,
+        "new_cards_per_day": int(profile.new_cards_per_day),
+        "scheduler": profile.scheduler,
     }
 
 
@@ -64,9 +78,11 @@ def get_profile(user_id: str) -> dict[str, Any]:
 
 def put_profile(user_id: str, exam_type: str, level: str, study_hours_per_day: float, target_date: date,
                 weak_subjects: list[str], daily_goal: int | None, timezone_name: str | None,
-                now: datetime | None = None) -> dict[str, Any]:
-    """Replace the profile. daily_goal and timezone keep their current values when omitted (they
-    are also changed from elsewhere, e.g. PUT /progress/daily-goal), else take the defaults."""
+                now: datetime | None = None, new_cards_per_day: int | None = None,
+                scheduler: str | None = None) -> dict[str, Any]:
+    """Replace the profile. daily_goal, timezone, new_cards_per_day and scheduler keep their
+    current values when omitted (daily_goal is also changed by PUT /progress/daily-goal), else take
+    the defaults."""
     code = exam_code(exam_type)
     if level not in LEVELS:
         raise ValidationFailed(f"level must be one of {', '.join(LEVELS)}", field="level")
@@ -85,10 +101,15 @@ def put_profile(user_id: str, exam_type: str, level: str, study_hours_per_day: f
         if canonical not in subjects:
             subjects.append(canonical)
     goal = daily_goal if daily_goal is not None else (int(existing.daily_goal) if existing else DEFAULT_DAILY_GOAL)
+    if scheduler is not None and scheduler not in SCHEDULERS:
+        raise ValidationFailed(f"scheduler must be one of {', '.join(SCHEDULERS)}", field="scheduler")
+    new_cards = new_cards_per_day if new_cards_per_day is not None else (
+        int(existing.new_cards_per_day) if existing else DEFAULT_NEW_CARDS)
     profile = ProfileItem(
         users.user_key(user_id), "PROFILE", exam_type=code, level=level,
         study_hours_per_day=study_hours_per_day, target_date=target_date.isoformat(),
-        weak_subjects=subjects, daily_goal=goal, timezone=zone_name, updated_at=now,
+        weak_subjects=subjects, daily_goal=goal, timezone=zone_name, new_cards_per_day=new_cards,
+        scheduler=scheduler or (existing.scheduler if existing else SCHEDULERS[0]), updated_at=now,
     )
     users.save_profile(profile)
     return as_dict(profile)

@@ -59,6 +59,7 @@ class Activity:
     exam: str | None = None
     subject: str | None = None
     details: dict[str, Any] | None = None  # the caller's facts, returned to a repeat of the same key
+    first_review: bool = False  # a review that starts a new card (counted against the daily limit)
 
 
 @dataclass(frozen=True)
@@ -200,9 +201,11 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
     if new_badges or held_extra:
         progress.badges = held | set(new_badges)
 
+    new_cards = int(snapshot.day.new_cards or 0) if snapshot.day else 0
     day = store.DayItem(pk, f"DAY#{today.isoformat()}", day=today.isoformat(),
                         questions_answered=tally.questions_answered, cards_reviewed=tally.cards_reviewed,
-                        xp=tally.xp, goal_met=tally.goal_met, daily_goal=daily_goal)
+                        xp=tally.xp, goal_met=tally.goal_met, daily_goal=daily_goal,
+                        new_cards=new_cards + (1 if activity.first_review else 0))
     weeks = _week_items(snapshot, student, week, activity.exam, awarded) if awarded else []
     record = store.ActivityItem(pk, f"ACTIVITY#{activity.key}", activity_key=activity.key, xp_awarded=awarded,
                                 recorded_at=now, expires_at=now + store.ACTIVITY_TTL,

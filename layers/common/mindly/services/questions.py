@@ -14,27 +14,19 @@ from typing import Any
 
 from mindly.domain import syllabus
 from mindly.domain.content import DIFFICULTIES
-from mindly.exceptions import Conflict, InvalidExamType, NotFound, ValidationFailed
-from mindly.services import pages
+from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from mindly.services import flashcards, pages
 from mindly.services import profile as profiles
 from mindly.services import progress as engine
 from mindly.store import attempts as attempt_store
+from mindly.store import cards as card_store
 from mindly.store import content as content_store
 from mindly.store import users
 from mindly.store.models import ContentTable, StudyTable, UsersTable, batch_read
-from mindly.store.progress import student_key
+from mindly.store.progress import ExtraConflict, student_key
 
 ATTEMPT_ID_MAX = 128
-
-
-def _exam_of(user_id: str, exam: str | None) -> str:
-    if exam:
-        return profiles.exam_code(exam)
-    profile = users.get_profile(user_id)
-    if profile is None:
-        raise InvalidExamType("No exam given and no profile set; pass exam= or PUT /api/v1/profile",
-                              field="exam")
-    return str(profile.exam_type)
+MAX_SUBMIT_ATTEMPTS = 5
 
 
 def _filters(exam: str, subject: str | None, topic: str | None, difficulty: str | None) -> tuple[
@@ -71,7 +63,7 @@ def practice_view(item: content_store.QuestionItem) -> dict[str, Any]:
 def practice(user_id: str, exam: str | None, subject: str | None, topic: str | None, difficulty: str | None,
              page: int, limit: int, cursor: str | None) -> dict[str, Any]:
     """GET /questions/practice: one Query a page (see mindly.store.content for the indexes)."""
-    code = _exam_of(user_id, exam)
+    code = profiles.exam_for(user_id, exam)
     subject, topic, level = _filters(code, subject, topic, difficulty)
     attribute, partition = content_store.index_hash_key("question", code, level)
 
@@ -107,8 +99,21 @@ def submit(user_id: str, name: str | None, question_id: str, selected_option: st
     if not 1 <= len(attempt_id) <= ATTEMPT_ID_MAX or not attempt_id.isprintable():
         raise ValidationFailed("attempt_id must be 1..128 printable characters", field="attempt_id")
     key = f"attempt:{attempt_id}"
+    for _ in range(MAX_SUBMIT_ATTEMPTS):
+        try:
+            return _submit_once(user_id, name, question_id, selected_option, confidence_rating, time_taken_seconds,
+                                attempt_id, key, leaderboard_zone, now, mirror)
+        except ExtraConflict:
+            continue  # the mistake card appeared meanwhile (another wrong answer): read again
+    raise ServiceUnavailable("Too many simultaneous answers; try again")
+
+
+def _submit_once(user_id: str, name: str | None, question_id: str, selected_option: str, confidence_rating: int,
+                 time_taken_seconds: int, attempt_id: str, key: str, leaderboard_zone: str, now: datetime,
+                 mirror: engine.Mirror | None) -> dict[str, Any]:
     q_pk, q_sk = content_store.question_key(question_id)
-    study_keys = engine.prefetch_keys(user_id, key, now, leaderboard_zone)
+    mistake_key = card_store.card_key(user_id, f"{card_store.MISTAKE_PREFIX}{question_id}")
+    study_keys = [mistake_key, *engine.prefetch_keys(user_id, key, now, leaderboard_zone)]
     found_questions, found_profiles, study_items = batch_read([
         (ContentTable, [(q_pk, q_sk)]),
         (UsersTable, [(users.user_key(user_id), "PROFILE")]),
@@ -132,10 +137,16 @@ def submit(user_id: str, name: str | None, question_id: str, selected_option: st
         question_id=question_id, exam_type=question.exam_type, subject=question.subject, topic=question.topic,
         selected_option=choice, correct_option=question.correct_option, is_correct=correct,
         confidence_rating=confidence_rating, time_taken_seconds=time_taken_seconds, attempted_at=now)
+    extra: list[Any] = [attempt]
+    held = any(isinstance(item, card_store.CardItem) for item in study_items)
+    if not correct and not held:
+        # A mistake comes back as a review card (once; answering right later keeps it).
+        card = flashcards.mistake_card(user_id, question, now, student.timezone)
+        extra.append((card, card_store.CardItem.pk.does_not_exist()))
     activity = engine.Activity(key=key, kind="answer", at=now, correct=correct, exam=question.exam_type,
                                subject=question.subject,
                                details={"question_id": question_id, "selected_option": choice, "is_correct": correct})
-    recorded = engine.record_activity(student, activity, leaderboard_zone, mirror, extra=[attempt],
+    recorded = engine.record_activity(student, activity, leaderboard_zone, mirror, extra=extra,
                                       prefetched=study_items)
     first = recorded.details or {}
     if recorded.duplicate and first.get("question_id") not in (None, question_id):

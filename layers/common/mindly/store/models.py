@@ -129,6 +129,8 @@ class ProfileItem(UsersTable, discriminator="profile"):
     weak_subjects = ListAttribute(of=UnicodeAttribute, default=list)
     daily_goal = NumberAttribute(default=20)
     timezone = UnicodeAttribute(default="Asia/Kolkata")
+    new_cards_per_day = NumberAttribute(default=20)
+    scheduler = UnicodeAttribute(default="sm2")  # "sm2" or "fsrs"
     updated_at = UTCDateTimeAttribute()
 
 

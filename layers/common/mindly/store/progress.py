@@ -89,6 +89,7 @@ class DayItem(StudyTable, discriminator="day"):
     xp = NumberAttribute(default=0)
     goal_met = BooleanAttribute(default=False)
     daily_goal = NumberAttribute(default=20)
+    new_cards = NumberAttribute(default=0)  # cards reviewed for the first time that day
 
 
 class WeekItem(StudyTable, discriminator="week"):
@@ -182,7 +183,13 @@ class ActivityWrite:
     xp: int
     weeks: list[WeekItem] = field(default_factory=list)
     badges: list[BadgeItem] = field(default_factory=list)
-    extra: list[Any] = field(default_factory=list)  # the caller's own items (an attempt, a review)
+    # The caller's own items (an attempt, a card, a review): an item, or (item, condition).
+    extra: list[Any] = field(default_factory=list)
+
+
+class ExtraConflict(Exception):
+    """A condition on one of the caller's own items failed (e.g. a card changed since it was
+    read): the caller reads again and rebuilds its items."""
 
 
 class BadgeAlreadyHeld(Exception):
@@ -260,6 +267,7 @@ def commit_activity(write: ActivityWrite) -> None:
     AlreadyExists: this activity key was recorded first by someone else (a retry raced us).
     StaleWrite: another writer changed the student's PROGRESS since the snapshot; read again.
     BadgeAlreadyHeld: a badge item exists that PROGRESS did not list.
+    ExtraConflict: a condition on one of the caller's items failed.
     """
     progress = write.progress
     condition = (ProgressItem.pk.does_not_exist() if write.expected_version is None
@@ -273,8 +281,9 @@ def commit_activity(write: ActivityWrite) -> None:
                 transaction.save(week)
             for badge in write.badges:
                 transaction.save(badge, condition=BadgeItem.pk.does_not_exist())
-            for item in write.extra:
-                transaction.save(item)
+            for extra in write.extra:
+                item, condition = extra if isinstance(extra, tuple) else (extra, None)
+                transaction.save(item, condition=condition)
     except TransactWriteError as exc:
         codes = _reason_codes(exc)
         if codes and codes[0] == "ConditionalCheckFailed":
@@ -283,6 +292,8 @@ def commit_activity(write: ActivityWrite) -> None:
         for index, code in enumerate(codes[first_badge:first_badge + len(write.badges)]):
             if code == "ConditionalCheckFailed":
                 raise BadgeAlreadyHeld(write.badges[index].badge_id) from exc
+        if "ConditionalCheckFailed" in codes[first_badge + len(write.badges):]:
+            raise ExtraConflict(progress.user_id) from exc
         if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes) \
                 or exc.cause_response_code == "TransactionConflictException":
             raise StaleWrite(progress.user_id) from exc

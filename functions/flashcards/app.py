@@ -1,0 +1,62 @@
+"""Flashcards function: the due queue, reviews (SM-2 or FSRS) and the catalog (API.md "Flashcards")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Query
+from mangum import Mangum
+from pydantic import Field
+
+from mindly.config import get_settings
+from mindly.http.app import API_PREFIX, create_app
+from mindly.http.auth import CurrentUser
+from mindly.http.envelope import Envelope
+from mindly.http.schemas import RequestBody
+from mindly.services import flashcards, leaderboard
+
+app = create_app("flashcards")
+
+Text = Annotated[str | None, Query(max_length=200)]
+PageNumber = Annotated[int, Query(ge=1, le=50)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+class ReviewRequest(RequestBody):
+    flashcard_id: str = Field(min_length=1, max_length=100)
+    rating: int = Field(ge=1, le=5)
+    review_id: str | None = Field(default=None, min_length=1, max_length=128)
+    time_taken_seconds: int | None = Field(default=None, ge=0, le=3600)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.get(f"{API_PREFIX}/flashcards/due")
+def due(user: CurrentUser, subject: Text = None, limit: Limit = 50) -> Envelope:
+    return Envelope(flashcards.due(user.id, subject, limit, _now()))
+
+
+@app.get(f"{API_PREFIX}/flashcards/due/by-subject")
+def due_by_subject(user: CurrentUser) -> Envelope:
+    return Envelope(flashcards.due_by_subject(user.id, _now()))
+
+
+@app.post(f"{API_PREFIX}/flashcards/review")
+def review(user: CurrentUser, body: ReviewRequest) -> Envelope:
+    name = user.claims.name or None
+    return Envelope(flashcards.review(user.id, name, body.flashcard_id, body.rating, body.review_id,
+                                      body.time_taken_seconds, get_settings().leaderboard_timezone, _now(),
+                                      mirror=leaderboard.mirror_award(name)))
+
+
+@app.get(f"{API_PREFIX}/flashcards")
+def catalog(user: CurrentUser, exam: Text = None, subject: Text = None, topic: Text = None,
+            page: PageNumber = 1, limit: Limit = 20, cursor: Annotated[str | None, Query(max_length=2000)] = None
+            ) -> Envelope:
+    return Envelope(flashcards.catalog(user.id, exam, subject, topic, page, limit, cursor))
+
+
+handler = Mangum(app, lifespan="off")

@@ -1,0 +1,240 @@
+"""Spaced repetition: the day's due cards, new cards from the deck, reviews and the catalog.
+
+A review is one read and one write: one BatchGetItem across tables (the flashcard, the student's
+card, the profile and what the progress engine needs), then one transaction writing the card (under
+its version: two reviews of one card racing never lose an update), the review log entry and the
+activity (+5 XP), so the same ``review_id`` twice applies once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from mindly.domain import calendar, fsrs_schedule, sm2, syllabus
+from mindly.exceptions import NotFound, ServiceUnavailable, ValidationFailed
+from mindly.services import pages
+from mindly.services import profile as profiles
+from mindly.services import progress as engine
+from mindly.store import cards as card_store
+from mindly.store import content as content_store
+from mindly.store import users
+from mindly.store.models import ContentTable, StudyTable, UsersTable, batch_read
+from mindly.store.progress import ExtraConflict, student_key
+
+MAX_REVIEW_ATTEMPTS = 10
+REVIEW_ID_MAX = 128
+NEW_CARD_CANDIDATES = 100  # deck cards looked at for new ones: at most one Query and one BatchGetItem
+
+
+def _card_view(card: card_store.CardItem) -> dict[str, Any]:
+    return {"flashcard_id": card.flashcard_id, "exam_type": card.exam_type, "subject": card.subject,
+            "topic": card.topic, "question": card.question, "answer": card.answer,
+            "difficulty": int(card.difficulty), "state": card.state, "ease_factor": float(card.ease_factor),
+            "interval": int(card.interval), "repetitions": int(card.repetitions),
+            "next_review_date": card.next_review_date}
+
+
+def _new_card_view(item: content_store.FlashcardItem, today: date) -> dict[str, Any]:
+    return {"flashcard_id": item.flashcard_id, "exam_type": item.exam_type, "subject": item.subject,
+            "topic": item.topic, "question": item.question, "answer": item.answer,
+            "difficulty": int(item.difficulty), "state": sm2.NEW, "ease_factor": sm2.INITIAL_EASE,
+            "interval": 0, "repetitions": 0, "next_review_date": today.isoformat()}
+
+
+def _today(profile: Any, now: datetime) -> date:
+    return calendar.local_date(now, profile.timezone if profile else profiles.DEFAULT_TIMEZONE)
+
+
+def _subject(exam: str | None, subject: str | None) -> str | None:
+    if not subject:
+        return None
+    found = syllabus.canonical_subject(exam, subject) if exam else None
+    if found is None:
+        raise ValidationFailed(f"'{subject[:60]}' is not a subject of {exam or 'your exam'}", field="subject")
+    return found
+
+
+def _new_cards(user_id: str, profile: Any, day: Any, subject: str | None, today: date) -> list[dict[str, Any]]:
+    """Deck cards the student does not hold yet, up to the daily new-card limit less the new cards
+    already started today: one Query of the deck and one BatchGetItem of the student's copies."""
+    if profile is None:
+        return []
+    started_today = int(day.new_cards or 0) if day is not None else 0
+    quota = max(0, int(profile.new_cards_per_day) - started_today)
+    if quota == 0:
+        return []
+    page = content_store.query_page("flashcard", str(profile.exam_type), subject, None, None,
+                                    NEW_CARD_CANDIDATES, None)
+    held = card_store.held_cards(user_id, [item.flashcard_id for item in page.items])
+    fresh = [item for item in page.items if item.flashcard_id not in held]
+    return [_new_card_view(item, today) for item in fresh[:quota]]
+
+
+def _profile_and_day(user_id: str, now: datetime) -> tuple[Any, Any, date]:
+    """The profile and the student's DAY item of their local today, in one BatchGetItem (the DAY
+    is asked for on the three dates a local today can be, the zone being in the profile)."""
+    utc_day = now.astimezone(UTC).date()
+    days = [utc_day + timedelta(days=offset) for offset in (-1, 0, 1)]
+    found_profile, found_days = batch_read([
+        (UsersTable, [(users.user_key(user_id), "PROFILE")]),
+        (StudyTable, [(student_key(user_id), f"DAY#{day.isoformat()}") for day in days]),
+    ])
+    profile = next(iter(found_profile), None)
+    today = _today(profile, now)
+    day = next((item for item in found_days if getattr(item, "day", None) == today.isoformat()), None)
+    return profile, day, today
+
+
+def due(user_id: str, subject: str | None, limit: int, now: datetime) -> dict[str, Any]:
+    """GET /flashcards/due: one read (profile and today), one Query for the due cards, and for new
+    cards one deck Query and one BatchGetItem."""
+    profile, day, today = _profile_and_day(user_id, now)
+    exam = str(profile.exam_type) if profile else None
+    wanted = _subject(exam, subject) if subject else None
+    cards = card_store.due_cards(user_id, today, wanted)
+    new = _new_cards(user_id, profile, day, wanted, today)
+    by_subject = Counter(card.subject for card in cards)
+    return {
+        "date": today.isoformat(),
+        "total_due": len(cards),
+        "new_cards": len(new),
+        "by_subject": dict(sorted(by_subject.items())),
+        "cards": ([_card_view(card) for card in cards] + new)[:limit],
+    }
+
+
+def due_by_subject(user_id: str, now: datetime) -> dict[str, Any]:
+    """GET /flashcards/due/by-subject: the whole day's due cards grouped by subject."""
+    profile = users.get_profile(user_id)
+    today = _today(profile, now)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for card in card_store.due_cards(user_id, today):
+        grouped.setdefault(card.subject, []).append(_card_view(card))
+    return {"date": today.isoformat(), "subjects": dict(sorted(grouped.items()))}
+
+
+def _schedule_from(card: card_store.CardItem) -> sm2.CardSchedule:
+    return sm2.CardSchedule(ease_factor=float(card.ease_factor), interval=int(card.interval),
+                            repetitions=int(card.repetitions), state=card.state, lapses=int(card.lapses))
+
+
+def _copy_of(item: content_store.FlashcardItem, user_id: str) -> card_store.CardItem:
+    pk, sk = card_store.card_key(user_id, item.flashcard_id)
+    return card_store.CardItem(pk, sk, flashcard_id=item.flashcard_id, origin="deck", exam_type=item.exam_type,
+                               subject=item.subject, topic=item.topic, question=item.question, answer=item.answer,
+                               difficulty=int(item.difficulty), deck_sort_key=item.gsi1_sk)
+
+
+def _apply_review(card: card_store.CardItem, user_id: str, rating: int, scheduler: str, now: datetime,
+                  today: date) -> None:
+    """Both schedulers' state after the review; the student's scheduler sets the next date."""
+    after = sm2.review(_schedule_from(card), rating, today)
+    fsrs_state, fsrs_interval, fsrs_next = fsrs_schedule.review(card.fsrs, rating, now, today)
+    card.ease_factor, card.repetitions = after.ease_factor, after.repetitions
+    card.state, card.lapses, card.fsrs = after.state, after.lapses, fsrs_state
+    card.interval = fsrs_interval if scheduler == "fsrs" else after.interval
+    next_review = fsrs_next if scheduler == "fsrs" else after.next_review_date
+    card.last_reviewed_at = now
+    card.version = int(card.version or 0) + 1
+    card_store.schedule(card, user_id, next_review)
+
+
+def review(user_id: str, name: str | None, flashcard_id: str, rating: int, review_id: str | None,
+           time_taken_seconds: int | None, leaderboard_zone: str, now: datetime,
+           mirror: engine.Mirror | None = None) -> dict[str, Any]:
+    """POST /flashcards/review (see the module docstring)."""
+    if rating not in sm2.RATINGS:
+        raise ValidationFailed("rating must be between 1 and 5", field="rating")
+    review_id = review_id or uuid.uuid4().hex
+    if not 1 <= len(review_id) <= REVIEW_ID_MAX or not review_id.isprintable():
+        raise ValidationFailed("review_id must be 1..128 printable characters", field="review_id")
+    key = f"review:{review_id}"
+    for _ in range(MAX_REVIEW_ATTEMPTS):
+        card_pk, card_sk = card_store.card_key(user_id, flashcard_id)
+        found_content, found_profile, study = batch_read([
+            (ContentTable, [content_store.flashcard_key(flashcard_id)]),
+            (UsersTable, [(users.user_key(user_id), "PROFILE")]),
+            (StudyTable, [(card_pk, card_sk), *engine.prefetch_keys(user_id, key, now, leaderboard_zone)]),
+        ])
+        card = next((item for item in study if isinstance(item, card_store.CardItem)), None)
+        deck = next((item for item in found_content if isinstance(item, content_store.FlashcardItem)), None)
+        if card is None and deck is None:
+            raise NotFound("No such flashcard")
+        profile = next(iter(found_profile), None)
+        zone = profile.timezone if profile else profiles.DEFAULT_TIMEZONE
+        scheduler = profile.scheduler if profile else "sm2"
+        today = calendar.local_date(now, zone)
+        expected = None if card is None else int(card.version)
+        card = card or _copy_of(deck, user_id)  # type: ignore[arg-type]
+        before = card_store.card_state(card)
+        _apply_review(card, user_id, rating, scheduler, now, today)
+        log = card_store.ReviewItem(card_pk, card_store.review_sort_key(now, flashcard_id), review_id=review_id,
+                                    flashcard_id=flashcard_id, rating=rating, scheduler=scheduler, reviewed_at=now,
+                                    time_taken_seconds=time_taken_seconds, before=before,
+                                    after=card_store.card_state(card))
+        condition = (card_store.CardItem.pk.does_not_exist() if expected is None
+                     else card_store.CardItem.version == expected)
+        answer = {"flashcard_id": flashcard_id, "ease_factor": float(card.ease_factor),
+                  "interval": int(card.interval), "repetitions": int(card.repetitions),
+                  "next_review_date": card.next_review_date}
+        student = engine.Student(user_id=user_id, timezone=zone,
+                                 daily_goal=int(profile.daily_goal) if profile else profiles.DEFAULT_DAILY_GOAL,
+                                 name=name or None)
+        activity = engine.Activity(key=key, kind="review", at=now, exam=card.exam_type, subject=card.subject,
+                                   details=answer, first_review=expected is None and card.origin == "deck")
+        try:
+            recorded = engine.record_activity(student, activity, leaderboard_zone, mirror,
+                                              extra=[(card, condition), log], prefetched=study)
+        except ExtraConflict:
+            continue  # another review of this card won: read it again
+        first = recorded.details or answer
+        if recorded.duplicate and first.get("flashcard_id") not in (None, flashcard_id):
+            raise ValidationFailed("review_id was already used for another card", field="review_id")
+        return {**first, "xp_awarded": recorded.xp_awarded}
+    raise ServiceUnavailable("This card is being reviewed elsewhere; try again")
+
+
+def catalog(user_id: str, exam: str | None, subject: str | None, topic: str | None, page: int, limit: int,
+            cursor: str | None) -> dict[str, Any]:
+    """GET /flashcards: the deck of ``exam`` (default the profile's), filtered and paginated (one
+    Query a page)."""
+    code = profiles.exam_for(user_id, exam)
+    wanted = _subject(code, subject)
+    wanted_topic = None
+    if topic:
+        if wanted is None:
+            raise ValidationFailed("topic needs subject", field="topic")
+        wanted_topic = syllabus.canonical_topic(code, wanted, topic)
+        if wanted_topic is None:
+            raise ValidationFailed(f"'{topic[:60]}' is not a topic of {wanted}", field="topic")
+    attribute, partition = content_store.index_hash_key("flashcard", code, None)
+
+    def fetch(start: pages.Key | None) -> tuple[list[Any], pages.Key | None]:
+        found = content_store.query_page("flashcard", code, wanted, wanted_topic, None, limit, start)
+        return found.items, found.last_key
+
+    def render(item: content_store.FlashcardItem) -> dict[str, Any]:
+        return {"flashcard_id": item.flashcard_id, "exam_type": item.exam_type, "subject": item.subject,
+                "topic": item.topic, "question": item.question, "answer": item.answer,
+                "difficulty": int(item.difficulty)}
+
+    return pages.paginate(fetch, page, limit, cursor, {attribute: partition}, render)
+
+
+def mistake_card(user_id: str, question: content_store.QuestionItem, now: datetime,
+                 zone: str) -> card_store.CardItem:
+    """The review card a wrong answer becomes: the stem, with the correct option and explanation as
+    its answer, due today (scheduled like any card from its first review on)."""
+    flashcard_id = f"{card_store.MISTAKE_PREFIX}{question.question_id}"
+    pk, sk = card_store.card_key(user_id, flashcard_id)
+    options = question.options.as_dict()
+    answer = f"{question.correct_option}) {options[question.correct_option]}. {question.explanation}"
+    card = card_store.CardItem(pk, sk, flashcard_id=flashcard_id, origin="mistake", exam_type=question.exam_type,
+                               subject=question.subject, topic=question.topic, question=question.stem,
+                               answer=answer, difficulty=3)
+    card_store.schedule(card, user_id, calendar.local_date(now, zone))
+    return card
+
