@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Body, Query
 from mangum import Mangum
 from pydantic import Field
 
@@ -30,6 +30,10 @@ class ReviewRequest(RequestBody):
     time_taken_seconds: int | None = Field(default=None, ge=0, le=3600)
 
 
+class UndoRequest(RequestBody):
+    review_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -50,6 +54,12 @@ def review(user: CurrentUser, body: ReviewRequest) -> Envelope:
     return Envelope(flashcards.review(user.id, name, body.flashcard_id, body.rating, body.review_id,
                                       body.time_taken_seconds, get_settings().leaderboard_timezone, _now(),
                                       mirror=leaderboard.mirror_award(name)))
+
+
+@app.post(f"{API_PREFIX}/flashcards/review/undo")
+def undo_review(user: CurrentUser, body: Annotated[UndoRequest | None, Body()] = None) -> Envelope:
+    return Envelope(flashcards.undo_review(user.id, user.claims.name or None, body.review_id if body else None,
+                                           get_settings().leaderboard_timezone, _now()))
 
 
 @app.get(f"{API_PREFIX}/flashcards")

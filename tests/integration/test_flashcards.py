@@ -238,3 +238,48 @@ def test_sm2_rule_matches_the_domain_for_a_review_sequence(student: tuple[Handle
         got = client.post(f"{API}/flashcards/review", {"flashcard_id": deck[7], "rating": rating}).data
         assert (got["ease_factor"], got["interval"], got["repetitions"]) == (
             expected.ease_factor, expected.interval, expected.repetitions)
+
+
+# --- undo ----------------------------------------------------------------------------------------------
+
+def test_undo_reverts_the_last_review_and_its_xp(student: tuple[HandlerClient, str], deck: list[str],
+                                                 progress_fn: Any) -> None:
+    client, user_id = student
+    progress = HandlerClient(progress_fn, token=client.token)
+    card = deck[9]
+    # Given two reviews of a card, the second named
+    client.post(f"{API}/flashcards/review", {"flashcard_id": card, "rating": 4})
+    named = str(uuid.uuid4())
+    second = client.post(f"{API}/flashcards/review", {"flashcard_id": card, "rating": 5, "review_id": named})
+    assert second.data["repetitions"] == 2
+    # When the last one is undone (twice: a retried request)
+    undone = client.post(f"{API}/flashcards/review/undo", {"review_id": named})
+    retried = client.post(f"{API}/flashcards/review/undo", {"review_id": named})
+    # Then the card is as after the first review, and the XP and count of one review are taken back
+    assert undone.status == 200, undone
+    assert (undone.data["repetitions"], undone.data["interval"], undone.data["xp_awarded"]) == (1, 1, -5)
+    assert retried.status == 200 and retried.data["already_undone"] is True
+    stored = card_store.get_card(user_id, card)
+    assert stored is not None and (int(stored.repetitions), float(stored.ease_factor)) == (1, 2.5)
+    today = progress.get(f"{API}/progress").data
+    assert (today["xp_total"], today["today"]["cards_reviewed"]) == (5, 1)
+    # And undoing the first review too makes the card new again (offered as a new card)
+    first_undone = client.post(f"{API}/flashcards/review/undo")
+    assert first_undone.status == 200 and first_undone.data["repetitions"] == 0
+    assert card_store.get_card(user_id, card) is None
+    assert progress.get(f"{API}/progress").data["xp_total"] == 0
+    assert card_store.held_cards(user_id, [card]) == set()
+    assert client.get(f"{API}/flashcards/due").data["new_cards"] == 3  # the day's limit is whole again
+    # And with nothing left to undo, the answer says so
+    assert client.post(f"{API}/flashcards/review/undo").status == 404
+
+
+def test_undo_only_within_ten_minutes(student: tuple[HandlerClient, str], deck: list[str]) -> None:
+    _client, user_id = student
+    at = datetime.now(UTC) - timedelta(minutes=11)
+    _review_at(user_id, deck[10], 4, at)
+    from mindly.exceptions import Conflict
+
+    with pytest.raises(Conflict):
+        flashcards.undo_review(user_id, "Nikhil", None, ZONE, datetime.now(UTC))
+    assert flashcards.undo_review(user_id, "Nikhil", None, ZONE, at + timedelta(minutes=9))["undone"] is True

@@ -273,6 +273,7 @@ def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
         ("FlashcardsFunction", "GET", "/api/v1/flashcards/due", "functions/flashcards/", "app.handler"),
         ("FlashcardsFunction", "GET", "/api/v1/flashcards/due/by-subject", "functions/flashcards/", "app.handler"),
         ("FlashcardsFunction", "POST", "/api/v1/flashcards/review", "functions/flashcards/", "app.handler"),
+        ("FlashcardsFunction", "POST", "/api/v1/flashcards/review/undo", "functions/flashcards/", "app.handler"),
         ("FlashcardsFunction", "GET", "/api/v1/flashcards", "functions/flashcards/", "app.handler"),
         ("QuestionsFunction", "GET", "/api/v1/questions/practice", "functions/questions/", "app.handler"),
         ("QuestionsFunction", "POST", "/api/v1/questions/submit", "functions/questions/", "app.handler"),

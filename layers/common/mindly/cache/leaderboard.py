@@ -159,5 +159,8 @@ def load(redis: Redis, week: str, exam: str | None, entries: list[tuple[str, int
 
 
 def forget(redis: Redis, week: str, exam: str | None) -> None:
-    """Drop a board (as if Redis had lost it)."""
-    redis.delete(board_key(week, exam), _ready_key(week, exam), _building_key(week, exam))
+    """Drop a board (as if Redis had lost it); the next read rebuilds it from DynamoDB."""
+    try:
+        redis.delete(board_key(week, exam), _ready_key(week, exam), _building_key(week, exam))
+    except Exception as exc:
+        raise CacheError("leaderboard unavailable") from exc

@@ -56,7 +56,9 @@ def review(card: CardSchedule, rating: int, on: date) -> CardSchedule:
     elif repetitions == 2:
         interval = 6
     else:
-        interval = math.ceil(card.interval * card.ease_factor)
+        # EF has at most four decimals: rounding the product to 9 first keeps float noise
+        # (200 x 2.22 = 444.00000000000006) from adding a day that exact arithmetic would not.
+        interval = math.ceil(round(card.interval * card.ease_factor, 9))
     graduated = repetitions >= 2
     state = REVIEW if graduated else (RELEARNING if card.state == RELEARNING else LEARNING)
     return CardSchedule(ease_factor=ease, interval=interval, repetitions=repetitions, state=state, lapses=card.lapses,

@@ -16,7 +16,8 @@ MIN_DAILY_GOAL, MAX_DAILY_GOAL = 1, 500
 
 ANSWER = "answer"
 REVIEW = "review"
-ACTIVITY_KINDS = (ANSWER, REVIEW)
+UNDO_REVIEW = "undo_review"  # takes back one review: its XP and its count, on the review's own day
+ACTIVITY_KINDS = (ANSWER, REVIEW, UNDO_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ def xp_for(kind: str, correct: bool | None) -> int:
         return CORRECT_ANSWER_XP if correct else 0
     if kind == REVIEW:
         return CARD_REVIEW_XP
+    if kind == UNDO_REVIEW:
+        return -CARD_REVIEW_XP
     raise ValueError(f"unknown activity kind {kind!r}")
 
 
@@ -42,7 +45,7 @@ def apply_to_day(tally: DayTally, kind: str, correct: bool | None, daily_goal: i
     """The day after one more activity, and the XP the activity awarded (bonus included)."""
     earned = xp_for(kind, correct)
     answered = tally.questions_answered + (1 if kind == ANSWER else 0)
-    reviewed = tally.cards_reviewed + (1 if kind == REVIEW else 0)
+    reviewed = max(0, tally.cards_reviewed + (1 if kind == REVIEW else -1 if kind == UNDO_REVIEW else 0))
     bonus = DAILY_GOAL_BONUS_XP if not tally.goal_met and answered >= daily_goal else 0
     awarded = earned + bonus
     return DayTally(answered, reviewed, tally.xp + awarded, tally.goal_met or bonus > 0), awarded

@@ -14,15 +14,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mindly.domain import calendar, fsrs_schedule, sm2, syllabus
-from mindly.exceptions import NotFound, ServiceUnavailable, ValidationFailed
-from mindly.services import pages
+from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from mindly.services import leaderboard, pages
 from mindly.services import profile as profiles
 from mindly.services import progress as engine
 from mindly.store import cards as card_store
 from mindly.store import content as content_store
 from mindly.store import users
 from mindly.store.models import ContentTable, StudyTable, UsersTable, batch_read
-from mindly.store.progress import ExtraConflict, student_key
+from mindly.store.progress import ExtraConflict, Removal, student_key
 
 MAX_REVIEW_ATTEMPTS = 10
 REVIEW_ID_MAX = 128
@@ -195,6 +195,63 @@ def review(user_id: str, name: str | None, flashcard_id: str, rating: int, revie
             raise ValidationFailed("review_id was already used for another card", field="review_id")
         return {**first, "xp_awarded": recorded.xp_awarded}
     raise ServiceUnavailable("This card is being reviewed elsewhere; try again")
+
+
+UNDO_WINDOW = timedelta(minutes=10)
+
+
+def undo_review(user_id: str, name: str | None, review_id: str | None, leaderboard_zone: str,
+                now: datetime) -> dict[str, Any]:
+    """POST /flashcards/review/undo: revert the student's last review (or the one named), card state
+    and XP, within UNDO_WINDOW of it. Naming the review makes a retried undo safe; without one,
+    each call takes back the latest review not yet undone."""
+    reviews = card_store.recent_reviews(user_id)
+    if review_id is not None:
+        target = next((r for r in reviews if r.review_id == review_id), None)
+        if target is not None and target.undone_at is not None:
+            return _undo_answer(target, 0, already=True)
+    else:
+        target = next((r for r in reviews if r.undone_at is None), None)
+    if target is None:
+        raise NotFound("No review to undo")
+    if now - target.reviewed_at > UNDO_WINDOW:
+        raise Conflict("A review can be undone only within 10 minutes")
+    card = card_store.get_card(user_id, target.flashcard_id)
+
+    def schedule_of(state: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in state.items() if k != "version"}
+
+    if card is None or schedule_of(card_store.card_state(card)) != schedule_of(target.after):
+        raise Conflict("The card was reviewed again since; undo that review first")
+    current = int(card.version)
+    started = int(target.before["version"]) == 0
+    if started:
+        restored: Any = Removal(card, card_store.CardItem.version == current)
+    else:
+        card_store.restore(card, user_id, target.before, current + 1)
+        restored = (card, card_store.CardItem.version == current)
+    target.undone_at = now
+    mark = (target, card_store.ReviewItem.undone_at.does_not_exist())
+    profile = users.get_profile(user_id)
+    student = engine.Student(user_id=user_id, timezone=profile.timezone if profile else profiles.DEFAULT_TIMEZONE,
+                             name=name or None)
+    activity = engine.Activity(key=f"undo:{target.review_id}", kind="undo_review", at=target.reviewed_at,
+                               exam=card.exam_type, subject=card.subject,
+                               first_review=started and card.origin == "deck")
+    try:
+        recorded = engine.record_activity(student, activity, leaderboard_zone, leaderboard.forget_on_change,
+                                          extra=[restored, mark])
+    except ExtraConflict as exc:
+        raise Conflict("The card changed while undoing; try again") from exc
+    return _undo_answer(target, recorded.xp_awarded, already=recorded.duplicate)
+
+
+def _undo_answer(review: card_store.ReviewItem, xp_awarded: int, already: bool) -> dict[str, Any]:
+    before = review.before
+    return {"review_id": review.review_id, "flashcard_id": review.flashcard_id, "undone": True,
+            "already_undone": already, "ease_factor": float(before["ease_factor"]), "interval": int(before["interval"]),
+            "repetitions": int(before["repetitions"]), "next_review_date": before.get("next_review_date"),
+            "xp_awarded": xp_awarded}
 
 
 def catalog(user_id: str, exam: str | None, subject: str | None, topic: str | None, page: int, limit: int,

@@ -64,3 +64,11 @@ def mirror_award(name: str | None) -> Mirror:
         boards.set_totals(get_redis(), week, totals, user_id, name)
 
     return mirror
+
+
+def forget_on_change(week: str, totals: dict[str | None, int], user_id: str) -> None:
+    """A ``mirror`` for changes that lower a total (an undone review): the boards only take higher
+    totals, so the touched boards are dropped and rebuilt from DynamoDB on their next read."""
+    redis = get_redis()
+    for exam in totals:
+        boards.forget(redis, week, exam)

@@ -142,6 +142,8 @@ def _count_activity(progress: store.ProgressItem, activity: Activity) -> None:
             progress.exam_stats = stats
     elif activity.kind == xp.REVIEW:
         progress.cards_reviewed = int(progress.cards_reviewed or 0) + 1
+    elif activity.kind == xp.UNDO_REVIEW:
+        progress.cards_reviewed = max(0, int(progress.cards_reviewed or 0) - 1)
 
 
 def _count_goal_met(progress: store.ProgressItem, today: date) -> None:
@@ -183,7 +185,9 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
         streak, daily_goal = streak_of(previous), new_goal
         tally, awarded = xp.goal_reached_after_change(before, new_goal)
     else:
-        streak, _change = streaks.record_activity(streak_of(previous), today)
+        # Undoing a review takes back its XP and count, not the day it made active.
+        streak = (streak_of(previous) if activity.kind == xp.UNDO_REVIEW
+                  else streaks.record_activity(streak_of(previous), today)[0])
         daily_goal = int(snapshot.day.daily_goal) if snapshot.day else student.daily_goal
         tally, awarded = xp.apply_to_day(before, activity.kind, activity.correct, daily_goal)
 
@@ -205,7 +209,8 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
     day = store.DayItem(pk, f"DAY#{today.isoformat()}", day=today.isoformat(),
                         questions_answered=tally.questions_answered, cards_reviewed=tally.cards_reviewed,
                         xp=tally.xp, goal_met=tally.goal_met, daily_goal=daily_goal,
-                        new_cards=new_cards + (1 if activity.first_review else 0))
+                        new_cards=max(0, new_cards + (0 if not activity.first_review
+                                                      else -1 if activity.kind == xp.UNDO_REVIEW else 1)))
     weeks = _week_items(snapshot, student, week, activity.exam, awarded) if awarded else []
     record = store.ActivityItem(pk, f"ACTIVITY#{activity.key}", activity_key=activity.key, xp_awarded=awarded,
                                 recorded_at=now, expires_at=now + store.ACTIVITY_TTL,

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist
 
 from mindly.store.models import StudyTable
 from mindly.store.progress import student_key
@@ -52,6 +53,7 @@ class ReviewItem(StudyTable, discriminator="review"):
     time_taken_seconds = NumberAttribute(null=True)
     before = JSONAttribute()
     after = JSONAttribute()
+    undone_at = UTCDateTimeAttribute(null=True)
 
 
 def card_key(user_id: str, flashcard_id: str) -> tuple[str, str]:
@@ -96,3 +98,27 @@ def held_cards(user_id: str, flashcard_ids: list[str]) -> set[str]:
     keys = [card_key(user_id, fc) for fc in flashcard_ids]
     return {item.flashcard_id for item in CardItem.batch_get(keys, attributes_to_get=["pk", "sk", "flashcard_id",
                                                                                         "kind"])}
+
+
+def recent_reviews(user_id: str, count: int = 10) -> list[ReviewItem]:
+    """The student's latest reviews, newest first (one Query)."""
+    return list(ReviewItem.query(student_key(user_id), ReviewItem.sk.startswith(REVIEW_PREFIX),
+                                 scan_index_forward=False, limit=count, page_size=count))
+
+
+def get_card(user_id: str, flashcard_id: str) -> CardItem | None:
+    try:
+        return CardItem.get(*card_key(user_id, flashcard_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def restore(card: CardItem, user_id: str, state: dict[str, Any], version: int) -> None:
+    """Put a card back to a state the review log kept (``card_state``), at a new ``version``."""
+    card.ease_factor, card.interval = state["ease_factor"], state["interval"]
+    card.repetitions, card.state, card.lapses = state["repetitions"], state["state"], state["lapses"]
+    card.fsrs = state.get("fsrs")
+    last = state.get("last_reviewed_at")
+    card.last_reviewed_at = datetime.fromisoformat(last) if last else None
+    card.version = version
+    schedule(card, user_id, date.fromisoformat(state["next_review_date"]) if state.get("next_review_date") else None)

@@ -187,6 +187,14 @@ class ActivityWrite:
     extra: list[Any] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Removal:
+    """One of the caller's items to delete in the activity's transaction (under ``condition``)."""
+
+    item: Any
+    condition: Any = None
+
+
 class ExtraConflict(Exception):
     """A condition on one of the caller's own items failed (e.g. a card changed since it was
     read): the caller reads again and rebuilds its items."""
@@ -282,6 +290,9 @@ def commit_activity(write: ActivityWrite) -> None:
             for badge in write.badges:
                 transaction.save(badge, condition=BadgeItem.pk.does_not_exist())
             for extra in write.extra:
+                if isinstance(extra, Removal):
+                    transaction.delete(extra.item, condition=extra.condition)
+                    continue
                 item, condition = extra if isinstance(extra, tuple) else (extra, None)
                 transaction.save(item, condition=condition)
     except TransactWriteError as exc:
