@@ -230,3 +230,34 @@ def test_an_admin_made_by_the_cli_imports_over_http(server: str, state_file: Pat
     answer = httpx.post(f"{server}/api/v1/admin/questions/import", headers=auth, json=[record, record])
     assert answer.status_code == 200, answer.text
     assert (answer.json()["data"]["imported"], answer.json()["data"]["skipped"]) == (1, 1)
+
+
+def test_a_new_student_reviews_cards_and_a_mistake_comes_back(server: str) -> None:
+    with httpx.Client(base_url=f"{server}/api/v1") as client:
+        registered = client.post("/auth/register", json={"email": f"cards.{time.time_ns()}@example.com",
+                                                         "password": "E2e-password-1", "name": "Farah"})
+        auth = {"Authorization": f"Bearer {registered.json()['data']['access_token']}"}
+        client.put("/profile", headers=auth, json={"exam_type": "NEET", "level": "beginner",
+                                                   "study_hours_per_day": 3, "target_date": "2035-05-01",
+                                                   "weak_subjects": [], "new_cards_per_day": 5}).raise_for_status()
+        # Given a new student: nothing is due, five new cards come from the NEET sample deck
+        due = client.get("/flashcards/due", headers=auth).json()["data"]
+        assert (due["total_due"], due["new_cards"]) == (0, 5)
+        card = due["cards"][0]
+        # When they review one, it is scheduled by SM-2 and earns XP
+        reviewed = client.post("/flashcards/review", headers=auth, json={"flashcard_id": card["flashcard_id"],
+                                                                         "rating": 4})
+        assert reviewed.status_code == 200, reviewed.text
+        assert (reviewed.json()["data"]["interval"], reviewed.json()["data"]["xp_awarded"]) == (1, 5)
+        assert client.get("/flashcards/due", headers=auth).json()["data"]["new_cards"] == 4
+        # And a question answered wrong is due as a card the same day
+        question = client.get("/questions/practice", headers=auth, params={"limit": 1}).json()["data"]["items"][0]
+        answers = [client.post("/questions/submit", headers=auth, json={
+            "question_id": question["question_id"], "selected_option": letter, "confidence_rating": 2,
+            "time_taken_seconds": 10}).json()["data"] for letter in question["options"]]
+        assert any(not a["is_correct"] for a in answers)
+        due = client.get("/flashcards/due", headers=auth).json()["data"]
+        assert [c["question"] for c in due["cards"] if c["flashcard_id"].startswith("mistake-")] == [question["stem"]]
+        # And the review can be undone
+        undone = client.post("/flashcards/review/undo", headers=auth)
+        assert undone.status_code == 200 and undone.json()["data"]["xp_awarded"] == -5

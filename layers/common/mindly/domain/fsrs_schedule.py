@@ -28,7 +28,8 @@ def review(state: dict[str, Any] | None, rating: int, at: datetime, on: date) ->
     the next review's local date. ``state`` None is a card never reviewed under FSRS."""
     if rating not in RATING_MAP:
         raise ValueError("rating must be 1..5")
-    card = Card.from_dict(state) if state else Card(due=at)
+    # A fixed card id: fsrs takes one from the clock otherwise, and Mindly keys cards itself.
+    card = Card.from_dict(state) if state else Card(card_id=1, due=at)
     updated, _log = _scheduler().review_card(card, RATING_MAP[rating], review_datetime=at.astimezone(UTC))
     interval = max(1, math.ceil((updated.due - at).total_seconds() / 86400 - 1e-9))
     return updated.to_dict(), interval, on + timedelta(days=interval)

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 INITIAL_EASE = 2.5
+# No interval grows past 100 years (FSRS's default maximum too): reviewing ahead again and again
+# would otherwise push the next date past the calendar's end.
+MAX_INTERVAL_DAYS = 36500
 MIN_EASE = 1.3
 PASSING_RATING = 3
 RATINGS = range(1, 6)
@@ -58,7 +61,7 @@ def review(card: CardSchedule, rating: int, on: date) -> CardSchedule:
     else:
         # EF has at most four decimals: rounding the product to 9 first keeps float noise
         # (200 x 2.22 = 444.00000000000006) from adding a day that exact arithmetic would not.
-        interval = math.ceil(round(card.interval * card.ease_factor, 9))
+        interval = min(MAX_INTERVAL_DAYS, math.ceil(round(card.interval * card.ease_factor, 9)))
     graduated = repetitions >= 2
     state = REVIEW if graduated else (RELEARNING if card.state == RELEARNING else LEARNING)
     return CardSchedule(ease_factor=ease, interval=interval, repetitions=repetitions, state=state, lapses=card.lapses,
