@@ -283,3 +283,26 @@ def test_undo_only_within_ten_minutes(student: tuple[HandlerClient, str], deck: 
     with pytest.raises(Conflict):
         flashcards.undo_review(user_id, "Nikhil", None, ZONE, datetime.now(UTC))
     assert flashcards.undo_review(user_id, "Nikhil", None, ZONE, at + timedelta(minutes=9))["undone"] is True
+
+
+def test_new_cards_continue_past_the_front_of_the_deck_the_student_holds(
+        student: tuple[HandlerClient, str], deck: list[str], profile_fn: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    client, user_id = student
+    # Given a small candidate window, and a student who started the first three deck cards yesterday
+    monkeypatch.setattr(flashcards, "NEW_CARD_CANDIDATES", 3)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    for card in deck[:3]:
+        _review_at(user_id, card, 5, yesterday)
+    # When they read their due cards twice (the first read finds the front of the deck held)
+    client.get(f"{API}/flashcards/due")
+    offered = [c["flashcard_id"] for c in client.get(f"{API}/flashcards/due").data["cards"] if c["state"] == "new"]
+    # Then the new cards come from past the held front, never a held card
+    assert offered and not set(offered) & set(deck[:3])
+    assert offered[0] == deck[3]
+    # And a later profile update keeps the student's place in the deck
+    HandlerClient(profile_fn, token=client.token).put(f"{API}/profile", {
+        "exam_type": "JEE", "level": "advanced", "study_hours_per_day": 4, "target_date": "2035-04-01",
+        "weak_subjects": []}).data
+    again = [c["flashcard_id"] for c in client.get(f"{API}/flashcards/due").data["cards"] if c["state"] == "new"]
+    assert again[0] == deck[3]

@@ -66,11 +66,30 @@ def _new_cards(user_id: str, profile: Any, day: Any, subject: str | None, today:
     quota = max(0, int(profile.new_cards_per_day) - started_today)
     if quota == 0:
         return []
-    page = content_store.query_page("flashcard", str(profile.exam_type), subject, None, None,
-                                    NEW_CARD_CANDIDATES, None)
+    exam = str(profile.exam_type)
+    positions = profile.deck_positions.as_dict() if profile.deck_positions is not None else {}
+    position = None if subject else positions.get(exam)
+    start = content_store.deck_start_key(exam, position) if position else None
+    page = content_store.query_page("flashcard", exam, subject, None, None, NEW_CARD_CANDIDATES, start)
     held = card_store.held_cards(user_id, [item.flashcard_id for item in page.items])
     fresh = [item for item in page.items if item.flashcard_id not in held]
+    if not subject:
+        _advance_deck_position(user_id, exam, positions, page.items, held)
     return [_new_card_view(item, today) for item in fresh[:quota]]
+
+
+def _advance_deck_position(user_id: str, exam: str, positions: dict[str, str], candidates: list[Any],
+                           held: set[str]) -> None:
+    """Move the student's place in the deck past the cards at its front they all hold, so the next
+    read starts at the first card they may not have (cards are started in any order, so only
+    the leading run of held cards is skipped for good). One write, only when the place moves."""
+    passed = None
+    for item in candidates:
+        if item.flashcard_id not in held:
+            break
+        passed = item.gsi1_sk
+    if passed is not None:
+        users.set_deck_positions(user_id, {**positions, exam: passed})
 
 
 def _profile_and_day(user_id: str, now: datetime) -> tuple[Any, Any, date]:

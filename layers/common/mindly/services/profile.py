@@ -110,6 +110,7 @@ def put_profile(user_id: str, exam_type: str, level: str, study_hours_per_day: f
         study_hours_per_day=study_hours_per_day, target_date=target_date.isoformat(),
         weak_subjects=subjects, daily_goal=goal, timezone=zone_name, new_cards_per_day=new_cards,
         scheduler=scheduler or (existing.scheduler if existing else SCHEDULERS[0]), updated_at=now,
+        deck_positions=existing.deck_positions if existing else None,
     )
     users.save_profile(profile)
     return as_dict(profile)

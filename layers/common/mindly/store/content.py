@@ -137,6 +137,13 @@ def query_page(kind: str, exam: str, subject: str | None, topic: str | None, dif
     return Page(items, key)
 
 
+def deck_start_key(exam: str, deck_sort_key: str) -> dict[str, str]:
+    """The key a deck Query resumes after (the card at ``deck_sort_key`` of ``exam``'s deck)."""
+    flashcard_id = deck_sort_key.rsplit(SEPARATOR, 1)[-1]
+    pk, sk = flashcard_key(flashcard_id)
+    return {"pk": pk, "sk": sk, "gsi1_pk": f"DECK#{exam}", "gsi1_sk": deck_sort_key}
+
+
 def index_hash_key(kind: str, exam: str, difficulty: str | None) -> tuple[str, str]:
     """The index partition attribute and value a page of these filters reads (to check cursors)."""
     if difficulty:

@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -131,6 +132,8 @@ class ProfileItem(UsersTable, discriminator="profile"):
     timezone = UnicodeAttribute(default="Asia/Kolkata")
     new_cards_per_day = NumberAttribute(default=20)
     scheduler = UnicodeAttribute(default="sm2")  # "sm2" or "fsrs"
+    # exam -> the deck sort key after which the student's new cards continue
+    deck_positions = MapAttribute(null=True)  # type: ignore[var-annotated]
     updated_at = UTCDateTimeAttribute()
 
 

@@ -138,6 +138,16 @@ def save_profile(profile: ProfileItem) -> None:
     profile.save()
 
 
+def set_deck_positions(user_id: str, positions: dict[str, str]) -> None:
+    """Record where the student's new cards continue, per exam (one UpdateItem on the profile)."""
+    profile = ProfileItem(user_key(user_id), "PROFILE")
+    try:
+        profile.update(actions=[ProfileItem.deck_positions.set(positions)], condition=ProfileItem.pk.exists())
+    except UpdateError as exc:
+        if not _conditional_failure(exc):
+            raise
+
+
 def ping() -> None:
     """A cheap read proving the table answers (a missing item is the expected outcome)."""
     with contextlib.suppress(DoesNotExist):
