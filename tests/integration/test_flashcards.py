@@ -301,8 +301,9 @@ def test_new_cards_continue_past_the_front_of_the_deck_the_student_holds(
     assert offered and not set(offered) & set(deck[:3])
     assert offered[0] == deck[3]
     # And a later profile update keeps the student's place in the deck
-    HandlerClient(profile_fn, token=client.token).put(f"{API}/profile", {
+    updated = HandlerClient(profile_fn, token=client.token).put(f"{API}/profile", {
         "exam_type": "JEE", "level": "advanced", "study_hours_per_day": 4, "target_date": "2035-04-01",
-        "weak_subjects": []}).data
+        "weak_subjects": []})
+    assert updated.status == 200
     again = [c["flashcard_id"] for c in client.get(f"{API}/flashcards/due").data["cards"] if c["state"] == "new"]
     assert again[0] == deck[3]
