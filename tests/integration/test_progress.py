@@ -129,6 +129,31 @@ def test_concurrent_retries_of_the_same_keys_count_once() -> None:
     assert _view(student, at)["today"]["questions_answered"] == 10
 
 
+def test_a_transaction_whose_answer_is_lost_counts_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given DynamoDB applying the activity's transaction but the answer timing out on the way back
+    from botocore.exceptions import ReadTimeoutError
+    from pynamodb.connection.base import Connection
+
+    dispatch = Connection.dispatch
+    lost = {"done": False}
+
+    def applied_then_timed_out(self: Any, operation: str, kwargs: dict[str, Any]) -> Any:
+        answer = dispatch(self, operation, kwargs)
+        if operation == "TransactWriteItems" and not lost["done"]:
+            lost["done"] = True
+            raise ReadTimeoutError(endpoint_url="http://127.0.0.1")
+        return answer
+
+    monkeypatch.setattr(Connection, "dispatch", applied_then_timed_out)
+    student = _student()
+    at = _noon(date(2031, 5, 11))
+    # When the activity is recorded
+    recorded = _answer(student, at, key="lost-answer")
+    # Then it is found recorded on the re-read, and counted once
+    assert lost["done"] and recorded.xp_awarded == 10
+    assert _view(student, at)["xp_total"] == 10 and _view(student, at)["today"]["questions_answered"] == 1
+
+
 def test_bad_activities_are_refused_before_anything_is_written() -> None:
     student = _student()
     at = _noon(date(2031, 5, 10))

@@ -377,7 +377,7 @@ def ref_review(card: RefCard, q: int) -> RefCard:
     elif repetitions == 2:
         interval = 6
     else:
-        interval = math.ceil(card.interval * card.ease)  # exact: Fraction ceil
+        interval = min(sm2.MAX_INTERVAL_DAYS, math.ceil(card.interval * card.ease))  # exact: Fraction ceil
     if repetitions >= 2:
         state = REVIEW
     elif card.state == RELEARNING:

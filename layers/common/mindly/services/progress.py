@@ -27,7 +27,7 @@ from mindly.observability import logger
 from mindly.services import badges as badge_catalog
 from mindly.store import progress as store
 from mindly.store import users
-from mindly.store.errors import AlreadyExists, StaleWrite
+from mindly.store.errors import AlreadyExists, OutcomeUnknown, StaleWrite
 
 MAX_ATTEMPTS = 60
 BACKOFF_BASE_SECONDS = 0.01
@@ -298,6 +298,11 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
             continue
         except store.BadgeAlreadyHeld as held:
             held_extra.add(held.badge_id)
+            continue
+        except OutcomeUnknown:
+            # No answer: the transaction may have been applied. Reading again tells (the activity
+            # record exists exactly when it was), so nothing is counted twice or lost.
+            logger.warning("activity write outcome unknown; reading again", extra={"user_id": student.user_id})
             continue
         except StaleWrite:
             # Another activity of this student committed first: back off and read again. Full

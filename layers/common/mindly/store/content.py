@@ -18,7 +18,7 @@ from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from mindly.domain.content import Flashcard, Question
-from mindly.store.errors import AlreadyExists
+from mindly.store.errors import AlreadyExists, response_code
 from mindly.store.models import ContentTable
 
 SEPARATOR = "#"
@@ -90,7 +90,7 @@ def create(item: QuestionItem | FlashcardItem) -> None:
     try:
         item.save(condition=ContentTable.pk.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if response_code(exc) == "ConditionalCheckFailedException":
             raise AlreadyExists(item.pk) from exc
         raise
 

@@ -33,7 +33,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from mindly.store.errors import AlreadyExists, StaleWrite
+from mindly.store.errors import AlreadyExists, OutcomeUnknown, StaleWrite, response_code
 from mindly.store.models import ContentTable, StudyTable, connection_of
 
 ACTIVITY_TTL = timedelta(days=30)
@@ -148,7 +148,7 @@ def advance_job_cursor(job: str, next_day: date, at: datetime) -> None:
     try:
         item.save(condition=JobCursorItem.pk.does_not_exist() | (JobCursorItem.next_day < next_day.isoformat()))
     except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if response_code(exc) != "ConditionalCheckFailedException":
             raise
 
 
@@ -276,6 +276,7 @@ def commit_activity(write: ActivityWrite) -> None:
     StaleWrite: another writer changed the student's PROGRESS since the snapshot; read again.
     BadgeAlreadyHeld: a badge item exists that PROGRESS did not list.
     ExtraConflict: a condition on one of the caller's items failed.
+    OutcomeUnknown: no answer came (timeout); the transaction may have been applied.
     """
     progress = write.progress
     condition = (ProgressItem.pk.does_not_exist() if write.expected_version is None
@@ -296,6 +297,8 @@ def commit_activity(write: ActivityWrite) -> None:
                 item, condition = extra if isinstance(extra, tuple) else (extra, None)
                 transaction.save(item, condition=condition)
     except TransactWriteError as exc:
+        if response_code(exc) is None:
+            raise OutcomeUnknown(progress.user_id) from exc
         codes = _reason_codes(exc)
         if codes and codes[0] == "ConditionalCheckFailed":
             raise AlreadyExists(write.activity.activity_key) from exc
@@ -306,7 +309,7 @@ def commit_activity(write: ActivityWrite) -> None:
         if "ConditionalCheckFailed" in codes[first_badge + len(write.badges):]:
             raise ExtraConflict(progress.user_id) from exc
         if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes) \
-                or exc.cause_response_code == "TransactionConflictException":
+                or response_code(exc) == "TransactionConflictException":
             raise StaleWrite(progress.user_id) from exc
         raise
 
@@ -324,7 +327,7 @@ def save_settled_progress(progress: ProgressItem, expected_version: int) -> None
     try:
         progress.save(condition=ProgressItem.version == expected_version)
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if response_code(exc) == "ConditionalCheckFailedException":
             raise StaleWrite(progress.user_id) from exc
         raise
 
@@ -385,7 +388,7 @@ def store_week_final(week: str, exam: str | None, top: list[dict[str, Any]], at:
     try:
         item.save(condition=WeekFinalItem.pk.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if response_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True

@@ -12,7 +12,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from mindly.store.errors import AlreadyExists, StaleWrite
+from mindly.store.errors import AlreadyExists, StaleWrite, response_code
 from mindly.store.models import EmailItem, ProfileItem, SessionItem, UserItem, UsersTable, connection_of
 
 MAX_FAILED_LOGINS_KEPT = 10
@@ -27,7 +27,7 @@ def email_key(email: str) -> str:
 
 
 def _conditional_failure(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
+    cause = response_code(exc)
     if cause in ("ConditionalCheckFailedException", "TransactionCanceledException"):
         reasons = getattr(exc, "cancellation_reasons", None) or []
         return cause == "ConditionalCheckFailedException" or any(
