@@ -122,8 +122,10 @@ def test_concurrent_retries_of_the_same_keys_count_once() -> None:
     # When all 50 requests race
     with ThreadPoolExecutor(max_workers=25) as pool:
         results = list(pool.map(lambda key: _answer(student, at, key=key), keys))
-    # Then each key counted once
-    assert sum(1 for r in results if not r.duplicate) == 10
+    # Then each key counted once. (At most ten answers say they recorded first: when a write's
+    # answer is lost to a timeout and the client's retry finds it applied, that retry reports the
+    # activity as already recorded, which it was.)
+    assert sum(1 for r in results if not r.duplicate) <= 10
     assert all(r.xp_awarded == 10 for r in results)
     assert _view(student, at)["xp_total"] == 100
     assert _view(student, at)["today"]["questions_answered"] == 10
