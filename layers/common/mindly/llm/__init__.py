@@ -1,0 +1,1 @@
+"""The Groq integration: the client, prompts, output schemas and the offline fallback."""
