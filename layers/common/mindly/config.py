@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     groq_api_key_4: SecretStr | None = None
     groq_api_key_5: SecretStr | None = None
 
+    groq_model: str = "llama-3.3-70b-versatile"
+    groq_base_url: str | None = None  # tests and the local stack may point the SDK elsewhere
+    groq_timeout_seconds: float = 10.0
+    explanation_budget_seconds: float = 2.2  # of a submit's 3 s, what the live explanation may take
+
     default_timezone: str = "Asia/Kolkata"
     leaderboard_timezone: str = "Asia/Kolkata"  # weekly leaderboards use ISO weeks in this zone
 
@@ -90,6 +95,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
+
+    def groq_api_keys(self) -> list[str]:
+        """The configured Groq keys, in order (GROQ_API_KEY_1..5, or their SSM parameters)."""
+        keys = [self.groq_api_key_1, self.groq_api_key_2, self.groq_api_key_3, self.groq_api_key_4,
+                self.groq_api_key_5]
+        return [key.get_secret_value() for key in keys if key is not None and key.get_secret_value()]
 
     @property
     def redis_key_prefix(self) -> str:

@@ -92,7 +92,9 @@ class GroqClient:
 
     def complete_json(self, system: str, prompt: str, schema: type[Output], cache_ttl_seconds: int,
                       timeout_seconds: float | None = None) -> Answer:
-        """A ``schema`` instance for ``prompt`` (see the module docstring for the steps)."""
+        """A ``schema`` instance for ``prompt`` (see the module docstring for the steps).
+        ``timeout_seconds`` bounds the whole call, retries included (default: no tighter bound than
+        the per-request timeout allows for three attempts)."""
         if not self.api_keys:
             raise GroqNotConfigured()
         cache_key = self.cache_key(system + "\n" + prompt)
@@ -106,8 +108,9 @@ class GroqClient:
             waited = self._wait_for(cache_key, schema, timeout_seconds or self.timeout_seconds)
             if waited is not None:
                 return Answer(waited, "cache")
+        deadline = time.monotonic() + (timeout_seconds or self.timeout_seconds * (MAX_ERROR_RETRIES + 1) * 2)
         try:
-            value = self._validated(system, prompt, schema, timeout_seconds)
+            value = self._validated(system, prompt, schema, deadline)
         finally:
             self._release(lock)
         self._store(cache_key, value, cache_ttl_seconds)
@@ -221,37 +224,42 @@ class GroqClient:
 
     # --- the call ---------------------------------------------------------------------------------
 
-    def _validated(self, system: str, prompt: str, schema: type[Output], timeout: float | None) -> Output:
+    def _validated(self, system: str, prompt: str, schema: type[Output], deadline: float) -> Output:
         """Call, validate, and ask once more when the output does not fit the schema."""
         for attempt in range(2):
-            text = self._call(system, prompt, timeout)
+            text = self._call(system, prompt, deadline)
             try:
                 return schema.model_validate(json.loads(text))
             except (ValueError, ValidationError) as exc:
                 logger.warning("groq output invalid", extra={"attempt": attempt + 1, "error": type(exc).__name__})
         raise GroqInvalidOutput()
 
-    def _call(self, system: str, prompt: str, timeout: float | None) -> str:
-        """One answer's text: 429 -> next key; other errors -> backoff, at most two retries."""
+    def _call(self, system: str, prompt: str, deadline: float) -> str:
+        """One answer's text: 429 -> next key; other errors -> backoff, at most two retries, and
+        nothing past ``deadline`` (a ``time.monotonic()`` value: the caller's hard budget)."""
         import groq
 
         errors = 0
         while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0.05:
+                raise GroqError("The AI service did not answer in time")
             index = self._next_key()
             try:
                 response = self._client(index).chat.completions.create(
                     model=self.model, response_format={"type": "json_object"}, temperature=0.2,
                     messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}],
-                    timeout=timeout or self.timeout_seconds)
+                    timeout=min(self.timeout_seconds, remaining))
             except groq.RateLimitError as exc:
                 self._cool(index, _retry_after(exc))
                 continue
             except (groq.APITimeoutError, groq.APIConnectionError, groq.InternalServerError) as exc:
                 self._record_failure()
                 errors += 1
-                if errors > MAX_ERROR_RETRIES:
+                pause = min(2.0, 0.25 * 2 ** (errors - 1)) * random.uniform(0.5, 1.0)
+                if errors > MAX_ERROR_RETRIES or time.monotonic() + pause >= deadline:
                     raise GroqError() from exc
-                self.sleep(min(2.0, 0.25 * 2 ** (errors - 1)) * random.uniform(0.5, 1.0))
+                self.sleep(pause)
                 continue
             except groq.APIStatusError as exc:
                 self._record_failure()

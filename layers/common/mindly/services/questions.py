@@ -8,14 +8,16 @@ XP counted, and a retried ``attempt_id`` records nothing twice.
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 from typing import Any
 
+from mindly.config import get_settings
 from mindly.domain import syllabus
-from mindly.domain.content import DIFFICULTIES
+from mindly.domain.content import DIFFICULTIES, OPTION_LETTERS
 from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from mindly.services import flashcards, pages
+from mindly.services import explanations, flashcards, pages
 from mindly.services import profile as profiles
 from mindly.services import progress as engine
 from mindly.store import attempts as attempt_store
@@ -99,10 +101,11 @@ def submit(user_id: str, name: str | None, question_id: str, selected_option: st
     if not 1 <= len(attempt_id) <= ATTEMPT_ID_MAX or not attempt_id.isprintable():
         raise ValidationFailed("attempt_id must be 1..128 printable characters", field="attempt_id")
     key = f"attempt:{attempt_id}"
+    deadline = time.monotonic() + get_settings().explanation_budget_seconds
     for _ in range(MAX_SUBMIT_ATTEMPTS):
         try:
             return _submit_once(user_id, name, question_id, selected_option, confidence_rating, time_taken_seconds,
-                                attempt_id, key, leaderboard_zone, now, mirror)
+                                attempt_id, key, leaderboard_zone, now, mirror, deadline)
         except ExtraConflict:
             continue  # the mistake card appeared meanwhile (another wrong answer): read again
     raise ServiceUnavailable("Too many simultaneous answers; try again")
@@ -110,12 +113,14 @@ def submit(user_id: str, name: str | None, question_id: str, selected_option: st
 
 def _submit_once(user_id: str, name: str | None, question_id: str, selected_option: str, confidence_rating: int,
                  time_taken_seconds: int, attempt_id: str, key: str, leaderboard_zone: str, now: datetime,
-                 mirror: engine.Mirror | None) -> dict[str, Any]:
+                 mirror: engine.Mirror | None, deadline: float) -> dict[str, Any]:
     q_pk, q_sk = content_store.question_key(question_id)
     mistake_key = card_store.card_key(user_id, f"{card_store.MISTAKE_PREFIX}{question_id}")
     study_keys = [mistake_key, *engine.prefetch_keys(user_id, key, now, leaderboard_zone)]
     found_questions, found_profiles, study_items = batch_read([
-        (ContentTable, [(q_pk, q_sk)]),
+        # the question, and the explanation kept for choosing this option (when it is one)
+        (ContentTable, [(q_pk, q_sk), *([content_store.explanation_key(question_id, selected_option.strip().upper())]
+                                        if selected_option.strip().upper() in OPTION_LETTERS else [])]),
         (UsersTable, [(users.user_key(user_id), "PROFILE")]),
         (StudyTable, study_keys),
     ])
@@ -152,12 +157,19 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
     if recorded.duplicate and first.get("question_id") not in (None, question_id):
         raise Conflict("attempt_id was already used for another question", field="attempt_id")
     is_correct = bool(first.get("is_correct", correct))
+    chosen = str(first.get("selected_option", choice))
+    if is_correct:
+        ai_explanation, status = None, "not_needed"
+    else:
+        kept = next((item for item in found_questions if isinstance(item, content_store.ExplanationItem)
+                     and item.option == chosen), None)
+        ai_explanation, status = explanations.explain(question, chosen, kept, deadline)
     return {
         "attempt_id": attempt_id,
         "is_correct": is_correct,
         "correct_option": question.correct_option,
         "explanation": question.explanation,
         "xp_awarded": recorded.xp_awarded,
-        "ai_explanation": None,
-        "ai_explanation_status": "not_needed" if is_correct else "unavailable",
+        "ai_explanation": ai_explanation,
+        "ai_explanation_status": status,
     }

@@ -50,6 +50,31 @@ class FlashcardItem(ContentTable, discriminator="flashcard"):
     difficulty = NumberAttribute()
 
 
+class ExplanationItem(ContentTable, discriminator="explanation"):
+    """``Q#<id> / EXPLAIN#<option>``: the AI explanation of choosing that wrong option, kept for
+    good, so each (question, option) pair costs at most one Groq call."""
+
+    question_id = UnicodeAttribute()
+    option = UnicodeAttribute()
+    text = UnicodeAttribute()
+    model = UnicodeAttribute()
+
+
+def explanation_key(question_id: str, option: str) -> tuple[str, str]:
+    return f"Q#{question_id}", f"EXPLAIN#{option}"
+
+
+def save_explanation(question_id: str, option: str, text: str, model: str) -> None:
+    """Keep an explanation (the first one written stays)."""
+    item = ExplanationItem(*explanation_key(question_id, option), question_id=question_id, option=option,
+                           text=text, model=model)
+    try:
+        item.save(condition=ContentTable.pk.does_not_exist())
+    except PutError as exc:
+        if response_code(exc) != "ConditionalCheckFailedException":
+            raise
+
+
 def question_key(question_id: str) -> tuple[str, str]:
     return f"Q#{question_id}", "QUESTION"
 

@@ -1,0 +1,72 @@
+"""The live explanation of a wrong answer, within the submit's time budget.
+
+In order: the explanation kept for this (question, option) pair in DynamoDB (read with the submit's
+own batch, so it costs nothing more); without Groq keys, or while Groq is known to be down (the
+circuit breaker is open), the offline generator; otherwise Groq, given whatever is left of the
+budget. A Groq answer is kept in DynamoDB for good. When Groq fails or the budget runs out, the
+answer is "unavailable" and the submit goes on without it.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import lru_cache
+from typing import Any
+
+from mindly.cache.client import get_redis
+from mindly.config import get_settings
+from mindly.exceptions import CacheError, GroqRateLimitError
+from mindly.llm import explanations as texts
+from mindly.llm.client import GroqClient, GroqError, GroqUnavailable
+from mindly.observability import logger
+from mindly.store import content as content_store
+
+CACHE_TTL_SECONDS = 3600  # the Redis copy; DynamoDB keeps it for good
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="explain")
+
+
+@lru_cache(maxsize=1)
+def groq_client() -> GroqClient | None:
+    """This container's client, or None when no Groq key is configured (or Redis is not)."""
+    settings = get_settings()
+    keys = settings.groq_api_keys()
+    if not keys:
+        return None
+    try:
+        redis = get_redis()
+    except CacheError:
+        return None
+    return GroqClient(redis, keys, model=settings.groq_model, base_url=settings.groq_base_url,
+                      timeout_seconds=settings.groq_timeout_seconds)
+
+
+def explain(question: content_store.QuestionItem, chosen: str, kept: content_store.ExplanationItem | None,
+            deadline: float) -> tuple[dict[str, Any] | None, str]:
+    """``(ai_explanation, ai_explanation_status)`` for choosing ``chosen``; ``deadline`` is a
+    ``time.monotonic()`` value the explanation must be ready by."""
+    if kept is not None:
+        return texts.response(kept.text, "cache"), "ok"
+    options = question.options.as_dict()
+    parts = (question.stem, options, question.correct_option, chosen, question.explanation)
+    client = groq_client()
+    if client is None:
+        return texts.response(texts.offline(*parts), "offline"), "ok"
+    remaining = deadline - time.monotonic()
+    if remaining <= 0.05:
+        return None, "unavailable"
+    future = _pool.submit(client.complete_json, texts.SYSTEM, texts.prompt(*parts), texts.Explanation,
+                          CACHE_TTL_SECONDS, remaining)
+    try:
+        answer = future.result(timeout=remaining)
+    except GroqUnavailable:
+        return texts.response(texts.offline(*parts), "offline"), "ok"
+    except (FutureTimeout, GroqError, GroqRateLimitError) as exc:
+        logger.warning("live explanation unavailable", extra={"reason": type(exc).__name__})
+        return None, "unavailable"
+    try:
+        content_store.save_explanation(question.question_id, chosen, answer.value.text, client.model)
+    except Exception:  # keeping it is an optimisation; the student still gets the answer
+        logger.warning("explanation not kept", extra={"question_id": question.question_id})
+    return texts.response(answer.value.text, answer.source), "ok"
