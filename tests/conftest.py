@@ -42,6 +42,14 @@ os.environ.update({
     "POWERTOOLS_LOG_LEVEL": "INFO",
 })
 
+# CI runs the property tests with a fixed seed, so a landing never hangs on a new random example;
+# local runs explore new examples every time (and hypothesis keeps the failures it finds).
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
+
 _STACK: dict[str, Any] = {}
 
 
