@@ -141,3 +141,13 @@ def admin_fn() -> Any:
 @pytest.fixture(scope="session")
 def flashcards_fn() -> Any:
     return _function("flashcards")
+
+
+@pytest.fixture(scope="session")
+def roadmaps_fn() -> Any:
+    return _function("roadmaps")
+
+
+@pytest.fixture(scope="session")
+def roadmap_worker_fn() -> Any:
+    return _function("roadmap_worker")

@@ -261,3 +261,19 @@ def test_a_new_student_reviews_cards_and_a_mistake_comes_back(server: str) -> No
         # And the review can be undone
         undone = client.post("/flashcards/review/undo", headers=auth)
         assert undone.status_code == 200 and undone.json()["data"]["xp_awarded"] == -5
+
+
+def test_a_roadmap_is_requested_and_generated_by_the_local_worker(server: str) -> None:
+    auth = _demo_auth(server)
+    with httpx.Client(base_url=f"{server}/api/v1", headers=auth) as client:
+        queued = client.post("/roadmaps", json={"months_available": 4})
+        assert queued.status_code == 202, queued.text
+        poll = queued.json()["data"]["poll_url"].removeprefix("/api/v1")
+        deadline = time.monotonic() + 60
+        job = client.get(poll).json()["data"]
+        while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.5)
+            job = client.get(poll).json()["data"]
+        assert job["status"] == "done", job
+        assert job["roadmap"]["source"] == "offline" and job["roadmap"]["total_weeks"] == 17
+        assert client.get("/roadmaps/latest").json()["data"]["job_id"] == queued.json()["data"]["job_id"]

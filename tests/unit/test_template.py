@@ -268,8 +268,11 @@ def test_roadmap_queue_outlives_worker_retries_and_dead_letters_after_three(temp
 def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
     # When the routes are read from the functions' HttpApi events
     routes = {(r.function_logical_id, r.method, r.path, r.code_uri, r.handler) for r in cfn.http_routes(template)}
-    # Then they are the auth, profile, progress, questions, flashcards and admin groups'
+    # Then they are the auth, profile, progress, questions, flashcards, roadmaps and admin groups'
     assert routes == {
+        ("RoadmapsFunction", "POST", "/api/v1/roadmaps", "functions/roadmaps/", "app.handler"),
+        ("RoadmapsFunction", "GET", "/api/v1/roadmaps/jobs/{job_id}", "functions/roadmaps/", "app.handler"),
+        ("RoadmapsFunction", "GET", "/api/v1/roadmaps/latest", "functions/roadmaps/", "app.handler"),
         ("FlashcardsFunction", "GET", "/api/v1/flashcards/due", "functions/flashcards/", "app.handler"),
         ("FlashcardsFunction", "GET", "/api/v1/flashcards/due/by-subject", "functions/flashcards/", "app.handler"),
         ("FlashcardsFunction", "POST", "/api/v1/flashcards/review", "functions/flashcards/", "app.handler"),
@@ -290,6 +293,13 @@ def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
         ("ProfileFunction", "PUT", "/api/v1/profile", "functions/profile/", "app.handler"),
         ("ProfileFunction", "GET", "/api/v1/syllabus/{exam}", "functions/profile/", "app.handler"),
     }
+    # And the worker takes the roadmap queue with partial batch failures, its timeout a sixth of the
+    # queue's visibility timeout
+    [consumer] = cfn.sqs_consumers(template)
+    assert (consumer.function_logical_id, consumer.queue_logical_id, consumer.report_batch_item_failures) == (
+        "RoadmapWorkerFunction", "RoadmapQueue", True)
+    worker = template["Resources"]["RoadmapWorkerFunction"]["Properties"]
+    assert 6 * worker["Timeout"] <= template["Resources"]["RoadmapQueue"]["Properties"]["VisibilityTimeout"]
     # And every HTTP event is attached to the one HTTP API
     for function in _functions(template).values():
         for event in function["Properties"]["Events"].values():
