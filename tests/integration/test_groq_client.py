@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_groq import FakeGroq, ok, rate_limited, server_error, slow
 from pydantic import BaseModel
 
+from infra.fake_groq import FakeGroq, ok, rate_limited, server_error, slow
 from mindly.cache.client import get_redis
 from mindly.exceptions import GroqRateLimitError
 from mindly.llm import client as llm

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_groq import FakeGroq, ok, server_error, slow
 from pydantic import SecretStr
 from support import HandlerClient, register
 
+from infra.fake_groq import FakeGroq, ok, server_error, slow
 from mindly.domain.content import content_id
 from mindly.domain.content_formats import RawRecord
 from mindly.services import content, explanations

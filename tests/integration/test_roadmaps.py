@@ -12,10 +12,10 @@ from typing import Any
 
 import boto3
 import pytest
-from fake_groq import FakeGroq, ok
 from pydantic import SecretStr
 from support import HandlerClient, LambdaContext, register
 
+from infra.fake_groq import FakeGroq, ok
 from mindly.domain import roadmap as plans
 from mindly.domain import syllabus
 from mindly.services import explanations

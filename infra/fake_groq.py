@@ -1,4 +1,4 @@
-"""A fake Groq API on 127.0.0.1 for tests: the real groq SDK talks to it through ``base_url``.
+"""A fake Groq API on 127.0.0.1 for tests and benchmarks: the real groq SDK talks to it through ``base_url``.
 
 It answers POST /openai/v1/chat/completions from a script of behaviours, one per request (the last
 repeats): ``ok(content)``, ``rate_limited(retry_after)``, ``server_error()``, ``slow(seconds,
