@@ -18,7 +18,7 @@ from support import HandlerClient, LambdaContext, register
 from infra.fake_groq import FakeGroq, ok
 from mindly.domain import roadmap as plans
 from mindly.domain import syllabus
-from mindly.services import explanations
+from mindly.llm import client as llm_client
 
 API = "/api/v1"
 PROFILE = {"exam_type": "GATE", "level": "intermediate", "study_hours_per_day": 4, "target_date": "2035-06-01",
@@ -136,9 +136,9 @@ def fake_groq(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGr
     server = FakeGroq().start()
     monkeypatch.setattr(settings, "groq_api_key_1", SecretStr("gsk_fake"))
     monkeypatch.setattr(settings, "groq_base_url", server.url)
-    explanations.groq_client.cache_clear()
+    llm_client.groq_client.cache_clear()
     yield server
-    explanations.groq_client.cache_clear()
+    llm_client.groq_client.cache_clear()
     server.stop()
 
 

@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -282,3 +283,23 @@ def _retry_after(exc: Any) -> int:
         return max(1, int(float(exc.response.headers.get("retry-after", DEFAULT_RETRY_AFTER))))
     except (AttributeError, TypeError, ValueError):
         return DEFAULT_RETRY_AFTER
+
+
+@lru_cache(maxsize=1)
+def groq_client() -> GroqClient | None:
+    """This container's client, or None when no Groq key (or no Redis) is configured: callers
+    then use the offline generator."""
+    from mindly.cache.client import get_redis
+    from mindly.config import get_settings
+    from mindly.exceptions import CacheError
+
+    settings = get_settings()
+    keys = settings.groq_api_keys()
+    if not keys:
+        return None
+    try:
+        redis = get_redis()
+    except CacheError:
+        return None
+    return GroqClient(redis, keys, model=settings.groq_model, base_url=settings.groq_base_url,
+                      timeout_seconds=settings.groq_timeout_seconds)

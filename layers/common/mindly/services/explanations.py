@@ -12,34 +12,16 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from functools import lru_cache
 from typing import Any
 
-from mindly.cache.client import get_redis
-from mindly.config import get_settings
-from mindly.exceptions import CacheError, GroqRateLimitError
+from mindly.exceptions import GroqRateLimitError
 from mindly.llm import explanations as texts
-from mindly.llm.client import GroqClient, GroqError, GroqUnavailable
+from mindly.llm.client import GroqError, GroqUnavailable, groq_client
 from mindly.observability import logger
 from mindly.store import content as content_store
 
 CACHE_TTL_SECONDS = 3600  # the Redis copy; DynamoDB keeps it for good
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="explain")
-
-
-@lru_cache(maxsize=1)
-def groq_client() -> GroqClient | None:
-    """This container's client, or None when no Groq key is configured (or Redis is not)."""
-    settings = get_settings()
-    keys = settings.groq_api_keys()
-    if not keys:
-        return None
-    try:
-        redis = get_redis()
-    except CacheError:
-        return None
-    return GroqClient(redis, keys, model=settings.groq_model, base_url=settings.groq_base_url,
-                      timeout_seconds=settings.groq_timeout_seconds)
 
 
 def explain(question: content_store.QuestionItem, chosen: str, kept: content_store.ExplanationItem | None,

@@ -105,8 +105,7 @@ def latest_view(user_id: str) -> dict[str, Any]:
 
 def generate(fingerprint: dict[str, Any]) -> plans.Roadmap:
     """A validated roadmap for a request: Groq when configured and up, else the offline generator."""
-    from mindly.llm.client import GroqError, GroqNotConfigured, GroqUnavailable
-    from mindly.services.explanations import groq_client
+    from mindly.llm.client import GroqError, GroqNotConfigured, GroqUnavailable, groq_client
 
     offline = plans.offline_roadmap(fingerprint["exam"], fingerprint["level"], fingerprint["months"],
                                     fingerprint["weak"], fingerprint["hours"])
