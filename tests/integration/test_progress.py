@@ -156,6 +156,30 @@ def test_a_transaction_whose_answer_is_lost_counts_once(monkeypatch: pytest.Monk
     assert _view(student, at)["xp_total"] == 10 and _view(student, at)["today"]["questions_answered"] == 1
 
 
+def test_a_read_that_times_out_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ReadTimeoutError
+    from pynamodb.connection.base import Connection
+
+    dispatch = Connection.dispatch
+    timed_out = {"count": 0}
+
+    def slow_reads(self: Any, operation: str, kwargs: dict[str, Any]) -> Any:
+        # Given the first BatchGetItems of the activity path getting no answer (each one retried by
+        # pynamodb itself, as it does, before it gives up)
+        if operation == "BatchGetItem" and timed_out["count"] < 4:
+            timed_out["count"] += 1
+            raise ReadTimeoutError(endpoint_url="http://127.0.0.1")
+        return dispatch(self, operation, kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", slow_reads)
+    student = _student()
+    at = _noon(date(2031, 5, 12))
+    # When an activity is recorded, Then it is, once
+    assert _answer(student, at, key="slow-read").xp_awarded == 10
+    assert timed_out["count"] == 4
+    assert _view(student, at)["xp_total"] == 10
+
+
 def test_bad_activities_are_refused_before_anything_is_written() -> None:
     student = _student()
     at = _noon(date(2031, 5, 10))

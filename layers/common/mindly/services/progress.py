@@ -284,7 +284,11 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
         if attempt == 0 and first_snapshot is not None:
             snapshot = first_snapshot
         else:
-            snapshot = store.read_snapshot(student.user_id, today, activity.key, week_keys)
+            try:
+                snapshot = store.read_snapshot(student.user_id, today, activity.key, week_keys)
+            except OutcomeUnknown:  # a read that timed out: back off and read again
+                _back_off(attempt)
+                continue
         if snapshot.activity is not None:
             return _as_duplicate(snapshot.activity), None
         write, result = _apply(snapshot, student, activity, today, week, _now(),
@@ -303,15 +307,20 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
             # No answer: the transaction may have been applied. Reading again tells (the activity
             # record exists exactly when it was), so nothing is counted twice or lost.
             logger.warning("activity write outcome unknown; reading again", extra={"user_id": student.user_id})
+            _back_off(attempt)
             continue
         except StaleWrite:
-            # Another activity of this student committed first: back off and read again. Full
-            # jitter spreads the losers out, so a burst settles in a few rounds, not one per writer.
-            time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempt, 10))))
+            # Another activity of this student committed first: back off and read again.
+            _back_off(attempt)
             continue
         _mirror(mirror, week, write, student.user_id)
         return result, write.day
     raise ServiceUnavailable("Too many simultaneous updates; try again")
+
+
+def _back_off(attempt: int) -> None:
+    """Full jitter: spreads contending writers out, so a burst settles in a few rounds."""
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempt, 10))))
 
 
 def _week_keys(week: str, exam: str | None) -> list[str]:

@@ -30,7 +30,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, GetError, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from mindly.store.errors import AlreadyExists, OutcomeUnknown, StaleWrite, response_code
@@ -252,9 +252,16 @@ def snapshot_of(items: list[Any], day: date, activity_key: str | None, week_keys
 
 
 def read_snapshot(user_id: str, day: date, activity_key: str | None, week_keys: list[str]) -> Snapshot:
-    """What recording an activity reads, in one strongly consistent BatchGetItem."""
+    """What recording an activity reads, in one strongly consistent BatchGetItem.
+    OutcomeUnknown when no answer came (a timeout): reading again is safe."""
     keys = snapshot_keys(user_id, day, activity_key, week_keys)
-    return snapshot_of(list(StudyTable.batch_get(keys, consistent_read=True)), day, activity_key, week_keys)
+    try:
+        items = list(StudyTable.batch_get(keys, consistent_read=True))
+    except GetError as exc:
+        if response_code(exc) is None:
+            raise OutcomeUnknown(user_id) from exc
+        raise
+    return snapshot_of(items, day, activity_key, week_keys)
 
 
 def get_activity(user_id: str, activity_key: str) -> ActivityItem | None:
