@@ -40,6 +40,8 @@ os.environ.update({
     "REGISTER_RATE_LIMIT_PER_MINUTE": "10000",
     "REFRESH_RATE_LIMIT_PER_MINUTE": "10000",
     "POWERTOOLS_LOG_LEVEL": "INFO",
+    # The concurrency tests queue 50 requests on the one-at-a-time emulator: give reads time.
+    "DYNAMODB_READ_TIMEOUT_SECONDS": "30",
 })
 
 # CI runs the property tests with a fixed seed, so a landing never hangs on a new random example;

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     sqs_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_SQS")
     events_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_EVENTBRIDGE")
     ssm_prefix: str | None = None
+    dynamodb_read_timeout_seconds: float = 5.0
 
     users_table: str = "mindly-local-users"
     content_table: str = "mindly-local-content"

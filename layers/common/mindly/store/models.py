@@ -35,7 +35,7 @@ def _meta(table_name: str) -> type:
         "region": settings.aws_region,
         "host": settings.dynamodb_endpoint_url,
         "connect_timeout_seconds": 2,
-        "read_timeout_seconds": 5,
+        "read_timeout_seconds": settings.dynamodb_read_timeout_seconds,
         "max_retry_attempts": 3,
     }
     return type("Meta", (), attrs)
