@@ -133,6 +133,7 @@ def run() -> list[Row]:
                 "no I/O", within(0, 0))
         progress_rows(rows, counter, client, auth, me.json()["data"]["id"], body["name"])
         question_rows(rows, counter, client, auth)
+        analytics_rows(rows, counter, client, auth, me.json()["data"]["id"])
         refreshed = measure(rows, counter, "POST /auth/refresh",
                             lambda: client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token}))
         auth = {"Authorization": f"Bearer {refreshed.json()['data']['access_token']}"}
@@ -173,6 +174,55 @@ def question_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str
             "1 read, no write", within(dynamodb=1, writes=0, redis=2))
     measure(rows, counter, "GET /questions/attempts", lambda: client.get(f"{api}/attempts", headers=auth),
             "DynamoDB = 1 Query, " + AUTH, exactly(1, 1))
+
+
+CALIBRATION_ATTEMPTS = 500
+
+
+def analytics_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str, str], user_id: str) -> None:
+    """Analytics: the calibration report of a week holding 500 attempts (stored first, unmeasured,
+    spread over last week in the student's zone), its cached repeat, and the other reports."""
+    import random
+    from datetime import timedelta
+
+    from mindly.domain import calendar
+    from mindly.store.attempts import AttemptItem, attempt_sort_key
+    from mindly.store.progress import student_key
+
+    today = calendar.local_date(datetime.now(UTC), "Asia/Kolkata")
+    monday = today - timedelta(days=today.weekday() + 7)
+    start = calendar.day_starts_at(monday, "Asia/Kolkata")
+    chooser = random.Random(7)
+    with AttemptItem.batch_write() as batch:
+        for n in range(CALIBRATION_ATTEMPTS):
+            at = start + timedelta(seconds=n * 7 * 86400 // CALIBRATION_ATTEMPTS + 1)
+            confidence = chooser.randint(1, 5)
+            batch.save(AttemptItem(
+                student_key(user_id), attempt_sort_key(at, f"bench-{n}"), attempt_id=f"bench-{n}",
+                question_id=f"q-{n % 40}", exam_type="GATE", subject="Algorithms", topic=f"Topic {n % 8}",
+                selected_option="A", correct_option="A" if chooser.random() < 0.2 + 0.15 * confidence else "B",
+                is_correct=False, confidence_rating=confidence, time_taken_seconds=45, attempted_at=at,
+                option_count=4))
+    week = calendar.iso_week(monday)
+    api = "/api/v1/analytics"
+    report = measure(rows, counter, f"GET /analytics/calibration ({CALIBRATION_ATTEMPTS} attempts)",
+                     lambda: client.get(f"{api}/calibration", params={"week": week}, headers=auth),
+                     "1 BatchGetItem + 1 Query (pages: 1 per MB)", within(dynamodb=2))
+    assert report.json()["data"]["attempts"] == CALIBRATION_ATTEMPTS, report.text[:300]
+    measure(rows, counter, "  same report again (Redis)", lambda: client.get(
+        f"{api}/calibration", params={"week": week}, headers=auth), "1 BatchGetItem, Redis 1 (+1 auth)",
+        within(dynamodb=1, redis=2))
+    measure(rows, counter, "GET /analytics/subjects", lambda: client.get(f"{api}/subjects", headers=auth),
+            "DynamoDB = 1 Query (1 item a subject), " + AUTH, exactly(1, 1))
+    test = {"test_name": "Bench mock", "exam_type": "GATE", "taken_on": today.isoformat(), "total_questions": 65,
+            "correct": 40, "wrong": 15, "time_taken_minutes": 180, "max_score": 100, "score": 55,
+            "chapters": [{"subject": "Algorithms", "chapter": "Greedy", "correct": 2, "total": 5}]}
+    measure(rows, counter, "POST /analytics/tests", lambda: client.post(f"{api}/tests", json=test, headers=auth),
+            "1 read + 1 write", within(dynamodb=2, writes=1, redis=1))
+    measure(rows, counter, "GET /analytics/dashboard", lambda: client.get(f"{api}/dashboard", headers=auth),
+            "1 BatchGetItem + 3 Queries (days, tests, topics)", within(dynamodb=4))
+    measure(rows, counter, "  dashboard again (Redis)", lambda: client.get(f"{api}/dashboard", headers=auth),
+            "1 BatchGetItem, Redis 1 (+1 auth)", within(dynamodb=1, redis=2))
 
 
 def progress_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str, str], user_id: str,

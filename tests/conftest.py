@@ -151,5 +151,10 @@ def roadmaps_fn() -> Any:
 
 
 @pytest.fixture(scope="session")
+def analytics_fn() -> Any:
+    return _function("analytics")
+
+
+@pytest.fixture(scope="session")
 def roadmap_worker_fn() -> Any:
     return _function("roadmap_worker")

@@ -210,6 +210,13 @@ def test_a_new_student_practises_the_sample_bank_and_earns_xp(server: str) -> No
             10, len(first["options"]), 1)
         attempts = client.get("/questions/attempts", headers=auth).json()["data"]["items"]
         assert len(attempts) == len(first["options"])
+        # And the analytics function reports them: the week's calibration and the subject counters
+        week = client.get("/analytics/calibration", headers=auth).json()["data"]
+        assert (week["attempts"], week["accuracy"]) == (len(first["options"]), round(1 / len(first["options"]), 4))
+        subjects = client.get("/analytics/subjects", headers=auth).json()["data"]
+        assert [(s["subject"], s["attempts"]) for s in subjects] == [(first["subject"], len(first["options"]))]
+        board = client.get("/analytics/dashboard", headers=auth).json()["data"]
+        assert board["exam_type"] == "GATE" and board["study_load"]["days"][-1]["answered"] == len(first["options"])
 
 
 def test_an_admin_made_by_the_cli_imports_over_http(server: str, state_file: Path) -> None:

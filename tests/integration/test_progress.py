@@ -485,3 +485,27 @@ def test_progress_endpoints_need_a_token(progress_fn: Any) -> None:
         answer = anonymous.get(f"{API}{path}")
         assert answer.status == 401, (path, answer)
         assert answer.json["success"] is False
+
+
+def test_a_failed_condition_on_a_callers_item_is_told_apart_from_a_repeated_activity(local_aws: Any) -> None:
+    # pynamodb sends a transaction's deletes before its puts: a removal whose condition fails must
+    # read as the caller's conflict, not as "this activity was recorded already".
+    from mindly.store.analytics import SubjectStatsItem
+    from mindly.store.progress import ExtraConflict, Increment, Removal
+
+    student = engine.Student(user_id=f"tx-{uuid.uuid4().hex[:10]}")
+    ghost = store.JobCursorItem(store.student_key(student.user_id), "NOT-THERE", next_day="2026-01-01",
+                                updated_at=datetime.now(UTC))
+    activity = engine.Activity(key=uuid.uuid4().hex, kind="answer", at=datetime.now(UTC), correct=True)
+    with pytest.raises(ExtraConflict):
+        engine.record_activity(student, activity, "Asia/Kolkata",
+                               extra=[Removal(ghost, store.JobCursorItem.pk.exists())])
+    # and the same activity then records normally, an Increment creating its counter item
+    counter = SubjectStatsItem(store.student_key(student.user_id), "STATS#JEE#Physics")
+    engine.record_activity(student, activity, "Asia/Kolkata", extra=[
+        Increment(counter, [SubjectStatsItem.kind.set(SubjectStatsItem), SubjectStatsItem.attempts.add(2)])])
+    again = engine.record_activity(student, activity, "Asia/Kolkata", extra=[
+        Increment(counter, [SubjectStatsItem.kind.set(SubjectStatsItem), SubjectStatsItem.attempts.add(2)])])
+    assert again.duplicate
+    [stored] = SubjectStatsItem.query(store.student_key(student.user_id), SubjectStatsItem.sk.startswith("STATS#"))
+    assert int(stored.attempts) == 2

@@ -62,3 +62,20 @@ def test_every_topic_is_found_by_its_own_spelling() -> None:
             assert syllabus.canonical_subject(exam, subject.name.lower()) == subject.name
             for topic in subject.topics:
                 assert syllabus.canonical_topic(exam, subject.name, topic.upper()) == topic
+
+
+@pytest.mark.parametrize("exam", syllabus.EXAM_TYPES)
+def test_subject_weightages_cover_every_subject_and_sum_to_the_whole_paper(exam: str) -> None:
+    weights = {s.name: syllabus.subject_weightage(exam, s.name) for s in syllabus.subjects(exam)}
+    assert all(w > 0 for w in weights.values())
+    assert sum(weights.values()) == pytest.approx(100)
+    chapters = sum(syllabus.chapter_weightage(exam, s.name, t) for s in syllabus.subjects(exam) for t in s.topics)
+    assert chapters == pytest.approx(100)
+
+
+def test_a_chapter_takes_an_even_part_of_its_subject() -> None:
+    # NEET Physics is 25% of the paper over 12 chapters.
+    assert syllabus.chapter_weightage("NEET", "Physics", "Optics") == pytest.approx(25 / 12)
+    assert syllabus.chapter_weightage("JEE", "Mathematics", "Probability") == pytest.approx(100 / 3 / 15)
+    with pytest.raises(KeyError):
+        syllabus.chapter_weightage("NEET", "Physics", "Ancient India")

@@ -268,8 +268,13 @@ def test_roadmap_queue_outlives_worker_retries_and_dead_letters_after_three(temp
 def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
     # When the routes are read from the functions' HttpApi events
     routes = {(r.function_logical_id, r.method, r.path, r.code_uri, r.handler) for r in cfn.http_routes(template)}
-    # Then they are the auth, profile, progress, questions, flashcards, roadmaps and admin groups'
+    # Then they are the auth, profile, progress, questions, flashcards, roadmaps, analytics and admin groups'
     assert routes == {
+        ("AnalyticsFunction", "GET", "/api/v1/analytics/calibration", "functions/analytics/", "app.handler"),
+        ("AnalyticsFunction", "GET", "/api/v1/analytics/subjects", "functions/analytics/", "app.handler"),
+        ("AnalyticsFunction", "POST", "/api/v1/analytics/tests", "functions/analytics/", "app.handler"),
+        ("AnalyticsFunction", "GET", "/api/v1/analytics/tests", "functions/analytics/", "app.handler"),
+        ("AnalyticsFunction", "GET", "/api/v1/analytics/dashboard", "functions/analytics/", "app.handler"),
         ("RoadmapsFunction", "POST", "/api/v1/roadmaps", "functions/roadmaps/", "app.handler"),
         ("RoadmapsFunction", "GET", "/api/v1/roadmaps/jobs/{job_id}", "functions/roadmaps/", "app.handler"),
         ("RoadmapsFunction", "GET", "/api/v1/roadmaps/latest", "functions/roadmaps/", "app.handler"),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from typing import Any
 
 import httpx
 from upstash_redis import Redis
 
 from mindly.config import get_settings
 from mindly.exceptions import CacheError
+from mindly.observability import logger
 
 
 @lru_cache(maxsize=1)
@@ -33,3 +36,27 @@ def get_redis() -> Redis:
 def key(*parts: str) -> str:
     """A namespaced Redis key: ``mindly:<env>:<part>:<part>...``."""
     return get_settings().redis_key_prefix + ":".join(parts)
+
+
+def get_json(name: str) -> Any:
+    """A cached JSON value, or None when absent or when Redis cannot be reached (a cache outage
+    costs the caller a recomputation, never an answer)."""
+    try:
+        raw = get_redis().get(name)
+    except Exception:
+        logger.warning("cache read skipped: redis unavailable", extra={"cache_key": name})
+        return None
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def set_json(name: str, value: Any, ttl_seconds: int) -> None:
+    """Cache a JSON value for ``ttl_seconds``; skipped (and logged) when Redis cannot be reached."""
+    try:
+        get_redis().set(name, json.dumps(value, separators=(",", ":")), ex=ttl_seconds)
+    except Exception:
+        logger.warning("cache write skipped: redis unavailable", extra={"cache_key": name})

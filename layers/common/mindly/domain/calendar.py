@@ -39,3 +39,11 @@ def day_starts_at(day: date, zone_name: str) -> datetime:
     the instant of the jump: the first moment of ``day``.
     """
     return datetime.combine(day, time(0, 0), tzinfo=zone(zone_name)).astimezone(UTC)
+
+
+def week_monday(week: str) -> date:
+    """The Monday an ISO week ``YYYY-Www`` starts on; ValueError when it is not one (also for a
+    week 53 in a year that has only 52)."""
+    if len(week) != 8 or week[4:6] != "-W" or not (week[:4].isdigit() and week[6:].isdigit()):
+        raise ValueError(f"{week!r} is not an ISO week like 2026-W47")
+    return date.fromisocalendar(int(week[:4]), int(week[6:]), 1)

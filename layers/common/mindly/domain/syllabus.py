@@ -105,6 +105,25 @@ _SYLLABUS: dict[str, dict[str, tuple[str, ...]]] = {
 
 EXAM_TYPES: tuple[str, ...] = tuple(_SYLLABUS)
 
+# Each subject's share of an exam's marks, in percent (sums to 100 per exam). Our estimates from the
+# published papers and patterns: JEE Main and NEET weigh their sections equally (100 of 300 marks;
+# 45 of 180 questions each); CAT by questions per section (VARC 24, DILR 22, QA 22 of 68); GATE CS
+# gives General Aptitude 15 and Engineering Mathematics about 13 marks, the core subjects the rest
+# by recent papers; UPSC by the recent spread of GS questions (Ethics and CSAT are separate papers,
+# weighed as their share of study time). A chapter (topic) takes an even part of its subject.
+_SUBJECT_WEIGHTAGE: dict[str, dict[str, float]] = {
+    "UPSC": {"History": 14, "Geography": 12, "Polity": 14, "Economy": 13, "Environment": 12,
+             "Science and Technology": 9, "Current Affairs": 10, "Ethics": 8, "CSAT": 8},
+    "GATE": {"Engineering Mathematics": 13, "Digital Logic": 6, "Computer Organization and Architecture": 9,
+             "Programming and Data Structures": 11, "Algorithms": 9, "Theory of Computation": 8,
+             "Compiler Design": 5, "Operating System": 9, "Databases": 7, "Computer Networks": 8,
+             "General Aptitude": 15},
+    "JEE": {"Physics": 100 / 3, "Chemistry": 100 / 3, "Mathematics": 100 / 3},
+    "CAT": {"Verbal Ability and Reading Comprehension": 2400 / 68,
+            "Data Interpretation and Logical Reasoning": 2200 / 68, "Quantitative Aptitude": 2200 / 68},
+    "NEET": {"Physics": 25, "Chemistry": 25, "Botany": 25, "Zoology": 25},
+}
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -139,3 +158,17 @@ def canonical_topic(exam: str, subject: str, topic: str) -> str | None:
         if name.casefold() == wanted:
             return name
     return None
+
+
+def subject_weightage(exam: str, subject: str) -> float:
+    """The subject's share of the exam's marks, in percent (see ``_SUBJECT_WEIGHTAGE``)."""
+    return float(_SUBJECT_WEIGHTAGE[exam][subject])
+
+
+def chapter_weightage(exam: str, subject: str, topic: str) -> float:
+    """A chapter's share of the exam's marks, in percent: its subject's share split evenly over the
+    subject's topics. KeyError for a subject or topic not in the syllabus."""
+    topics = _SYLLABUS[exam][subject]
+    if topic not in topics:
+        raise KeyError(topic)
+    return subject_weightage(exam, subject) / len(topics)

@@ -203,7 +203,8 @@ def review(user_id: str, name: str | None, flashcard_id: str, rating: int, revie
                                  daily_goal=int(profile.daily_goal) if profile else profiles.DEFAULT_DAILY_GOAL,
                                  name=name or None)
         activity = engine.Activity(key=key, kind="review", at=now, exam=card.exam_type, subject=card.subject,
-                                   details=answer, first_review=expected is None and card.origin == "deck")
+                                   details=answer, first_review=expected is None and card.origin == "deck",
+                                   seconds=int(time_taken_seconds or 0))
         try:
             recorded = engine.record_activity(student, activity, leaderboard_zone, mirror,
                                               extra=[(card, condition), log], prefetched=study)

@@ -60,6 +60,7 @@ class Activity:
     subject: str | None = None
     details: dict[str, Any] | None = None  # the caller's facts, returned to a repeat of the same key
     first_review: bool = False  # a review that starts a new card (counted against the daily limit)
+    seconds: int = 0  # time the student spent on it (the day's study time)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,13 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
                         questions_answered=tally.questions_answered, cards_reviewed=tally.cards_reviewed,
                         xp=tally.xp, goal_met=tally.goal_met, daily_goal=daily_goal,
                         new_cards=max(0, new_cards + (0 if not activity.first_review
-                                                      else -1 if activity.kind == xp.UNDO_REVIEW else 1)))
+                                                      else -1 if activity.kind == xp.UNDO_REVIEW else 1)),
+                        questions_correct=int(snapshot.day.questions_correct or 0) if snapshot.day else 0,
+                        study_seconds=int(snapshot.day.study_seconds or 0) if snapshot.day else 0)
+    if activity.kind == xp.ANSWER:
+        day.questions_correct = int(day.questions_correct) + (1 if activity.correct else 0)
+    if activity.kind in (xp.ANSWER, xp.REVIEW):
+        day.study_seconds = int(day.study_seconds) + max(0, activity.seconds)
     weeks = _week_items(snapshot, student, week, activity.exam, awarded) if awarded else []
     record = store.ActivityItem(pk, f"ACTIVITY#{activity.key}", activity_key=activity.key, xp_awarded=awarded,
                                 recorded_at=now, expires_at=now + store.ACTIVITY_TTL,

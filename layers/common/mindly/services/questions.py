@@ -20,6 +20,7 @@ from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, Validation
 from mindly.services import explanations, flashcards, pages
 from mindly.services import profile as profiles
 from mindly.services import progress as engine
+from mindly.store import analytics as analytics_store
 from mindly.store import attempts as attempt_store
 from mindly.store import cards as card_store
 from mindly.store import content as content_store
@@ -141,8 +142,10 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
         student_key(user_id), attempt_store.attempt_sort_key(now, attempt_id), attempt_id=attempt_id,
         question_id=question_id, exam_type=question.exam_type, subject=question.subject, topic=question.topic,
         selected_option=choice, correct_option=question.correct_option, is_correct=correct,
-        confidence_rating=confidence_rating, time_taken_seconds=time_taken_seconds, attempted_at=now)
-    extra: list[Any] = [attempt]
+        confidence_rating=confidence_rating, time_taken_seconds=time_taken_seconds, attempted_at=now,
+        option_count=len(options))
+    extra: list[Any] = [attempt, *analytics_store.attempt_counters(
+        user_id, question.exam_type, question.subject, question.topic, correct, time_taken_seconds)]
     held = any(isinstance(item, card_store.CardItem) for item in study_items)
     if not correct and not held:
         # A mistake comes back as a review card (once; answering right later keeps it).
@@ -150,7 +153,8 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
         extra.append((card, card_store.CardItem.pk.does_not_exist()))
     activity = engine.Activity(key=key, kind="answer", at=now, correct=correct, exam=question.exam_type,
                                subject=question.subject,
-                               details={"question_id": question_id, "selected_option": choice, "is_correct": correct})
+                               details={"question_id": question_id, "selected_option": choice, "is_correct": correct},
+                               seconds=time_taken_seconds)
     recorded = engine.record_activity(student, activity, leaderboard_zone, mirror, extra=extra,
                                       prefetched=study_items)
     first = recorded.details or {}

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from mindly.cache.client import get_redis
+from mindly.cache.client import get_json, set_json
 from mindly.cache.client import key as redis_key
 from mindly.config import get_settings
 from mindly.domain import roadmap as plans
@@ -73,11 +73,8 @@ def request_roadmap(user_id: str, months: int | None, weak_subjects: list[str] |
 
 
 def _cached(fingerprint: dict[str, Any]) -> dict[str, Any] | None:
-    try:
-        raw = get_redis().get(_cache_key(fingerprint))
-    except Exception:
-        return None
-    return json.loads(raw) if raw else None
+    found = get_json(_cache_key(fingerprint))
+    return found if isinstance(found, dict) else None
 
 
 def job_view(user_id: str, job_id: str) -> dict[str, Any]:
@@ -152,10 +149,7 @@ def process_job(message: dict[str, Any], receive_count: int, now: datetime | Non
         raise
     result = roadmap.model_dump()
     store.finish(job, result, now)
-    try:
-        get_redis().set(_cache_key(dict(job.request)), json.dumps(result), ex=CACHE_TTL_SECONDS)
-    except Exception:
-        logger.warning("roadmap not cached: redis unavailable")
+    set_json(_cache_key(dict(job.request)), result, CACHE_TTL_SECONDS)
     return "done"
 
 

@@ -7,12 +7,12 @@ come back newest first from one Query, and a week of them is a key range (calibr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from mindly.store.models import StudyTable
+from mindly.store.models import StudyTable, newest_first_page
 from mindly.store.progress import student_key
 
 ATTEMPT_PREFIX = "ATTEMPT#"
@@ -30,20 +30,28 @@ class AttemptItem(StudyTable, discriminator="attempt"):
     confidence_rating = NumberAttribute()
     time_taken_seconds = NumberAttribute()
     attempted_at = UTCDateTimeAttribute()
+    option_count = NumberAttribute(null=True)  # 4 or 5 (older attempts: None, read as 4)
+
+
+def instant_key(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def attempt_sort_key(at: datetime, attempt_id: str) -> str:
-    return f"{ATTEMPT_PREFIX}{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{attempt_id}"
+    return f"{ATTEMPT_PREFIX}{instant_key(at)}#{attempt_id}"
 
 
-def attempts_page(user_id: str, limit: int, start: dict[str, str] | None) -> tuple[list[AttemptItem],
-                                                                                    dict[str, str] | None]:
-    """One page of the student's attempts, newest first (one Query of ``limit`` + 1 items)."""
-    exclusive_start = {name: {"S": value} for name, value in start.items()} if start else None
+def attempts_page(user_id: str, limit: int, start: dict[str, str] | None) -> tuple[list[Any],
+                                                                                   dict[str, str] | None]:
+    """One page of the student's attempts, newest first."""
+    return newest_first_page(AttemptItem, student_key(user_id), ATTEMPT_PREFIX, limit, start)
+
+
+def attempts_between(user_id: str, start: datetime, end: datetime) -> list[AttemptItem]:
+    """The student's attempts made in [start, end), oldest first: one Query over the key range
+    (pynamodb follows LastEvaluatedKey when a week's attempts exceed DynamoDB's 1 MB a page)."""
     items: list[Any] = list(AttemptItem.query(
-        student_key(user_id), AttemptItem.sk.startswith(ATTEMPT_PREFIX), scan_index_forward=False,
-        limit=limit + 1, page_size=limit + 1, last_evaluated_key=exclusive_start))
-    if len(items) <= limit:
-        return items, None
-    items = items[:limit]
-    return items, {"pk": items[-1].pk, "sk": items[-1].sk}
+        student_key(user_id), AttemptItem.sk.between(f"{ATTEMPT_PREFIX}{instant_key(start)}",
+                                                     f"{ATTEMPT_PREFIX}{instant_key(end)}")))
+    # A sort key is "<instant>#<id>", so the upper bound (no "#") already excludes ``end`` itself.
+    return items

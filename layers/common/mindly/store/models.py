@@ -73,6 +73,20 @@ def batch_read(requests: list[tuple[type[Model], list[tuple[str, str]]]],
     return results
 
 
+def newest_first_page(model: type[Model], pk: str, prefix: str, limit: int,
+                      start: dict[str, str] | None) -> tuple[list[Any], dict[str, str] | None]:
+    """One page of a partition's items under ``prefix``, last sort key first: one Query of
+    ``limit`` + 1 items (the extra one tells whether there is a next page); the next page's start
+    is the last item's key."""
+    exclusive_start = {name: {"S": value} for name, value in start.items()} if start else None
+    items: list[Any] = list(model.query(pk, model.sk.startswith(prefix), scan_index_forward=False,  # type: ignore[attr-defined]
+                                        limit=limit + 1, page_size=limit + 1, last_evaluated_key=exclusive_start))
+    if len(items) <= limit:
+        return items, None
+    items = items[:limit]
+    return items, {"pk": items[-1].pk, "sk": items[-1].sk}
+
+
 def _index_meta(name: str) -> type:
     return type("Meta", (), {"index_name": name, "projection": AllProjection()})
 

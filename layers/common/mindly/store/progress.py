@@ -90,6 +90,8 @@ class DayItem(StudyTable, discriminator="day"):
     goal_met = BooleanAttribute(default=False)
     daily_goal = NumberAttribute(default=20)
     new_cards = NumberAttribute(default=0)  # cards reviewed for the first time that day
+    questions_correct = NumberAttribute(default=0)
+    study_seconds = NumberAttribute(default=0)  # time_taken of the day's answers and reviews
 
 
 class WeekItem(StudyTable, discriminator="week"):
@@ -195,6 +197,15 @@ class Removal:
     condition: Any = None
 
 
+@dataclass(frozen=True)
+class Increment:
+    """An UpdateItem in the activity's transaction: ``actions`` (pynamodb update actions, e.g.
+    atomic ADDs of counters) on the item with ``item``'s keys, created when absent."""
+
+    item: Any
+    actions: list[Any]
+
+
 class ExtraConflict(Exception):
     """A condition on one of the caller's own items failed (e.g. a card changed since it was
     read): the caller reads again and rebuilds its items."""
@@ -288,34 +299,45 @@ def commit_activity(write: ActivityWrite) -> None:
     progress = write.progress
     condition = (ProgressItem.pk.does_not_exist() if write.expected_version is None
                  else ProgressItem.version == write.expected_version)
+    # pynamodb sends a transaction's deletes first, then its puts, then its updates; DynamoDB
+    # answers a cancellation with one reason per item in that order.
+    roles: dict[str, list[str]] = {"delete": [], "put": [], "update": []}
     try:
         with TransactWrite(connection=connection_of(StudyTable)) as transaction:
             transaction.save(write.activity, condition=ActivityItem.pk.does_not_exist())
             transaction.save(progress, condition=condition)
             transaction.save(write.day)
+            roles["put"] += ["activity", "progress", "day"]
             for week in write.weeks:
                 transaction.save(week)
+                roles["put"].append("week")
             for badge in write.badges:
                 transaction.save(badge, condition=BadgeItem.pk.does_not_exist())
+                roles["put"].append(f"badge:{badge.badge_id}")
             for extra in write.extra:
                 if isinstance(extra, Removal):
                     transaction.delete(extra.item, condition=extra.condition)
-                    continue
-                item, condition = extra if isinstance(extra, tuple) else (extra, None)
-                transaction.save(item, condition=condition)
+                    roles["delete"].append("extra")
+                elif isinstance(extra, Increment):
+                    transaction.update(extra.item, actions=extra.actions)
+                    roles["update"].append("extra")
+                else:
+                    item, item_condition = extra if isinstance(extra, tuple) else (extra, None)
+                    transaction.save(item, condition=item_condition)
+                    roles["put"].append("extra")
     except TransactWriteError as exc:
         if response_code(exc) is None:
             raise OutcomeUnknown(progress.user_id) from exc
-        codes = _reason_codes(exc)
-        if codes and codes[0] == "ConditionalCheckFailed":
+        failed = [role for role, code in zip(roles["delete"] + roles["put"] + roles["update"], _reason_codes(exc),
+                                             strict=False) if code == "ConditionalCheckFailed"]
+        if "activity" in failed:
             raise AlreadyExists(write.activity.activity_key) from exc
-        first_badge = 3 + len(write.weeks)
-        for index, code in enumerate(codes[first_badge:first_badge + len(write.badges)]):
-            if code == "ConditionalCheckFailed":
-                raise BadgeAlreadyHeld(write.badges[index].badge_id) from exc
-        if "ConditionalCheckFailed" in codes[first_badge + len(write.badges):]:
+        for role in failed:
+            if role.startswith("badge:"):
+                raise BadgeAlreadyHeld(role.removeprefix("badge:")) from exc
+        if "extra" in failed:
             raise ExtraConflict(progress.user_id) from exc
-        if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes) \
+        if failed or "TransactionConflict" in _reason_codes(exc) \
                 or response_code(exc) == "TransactionConflictException":
             raise StaleWrite(progress.user_id) from exc
         raise
