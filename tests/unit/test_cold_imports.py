@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Modules no API function needs at import time: each costs cold-start time for nothing.
 FORBIDDEN = ("groq", "boto3", "pydantic.v1", "moto", "fakeredis", "uvicorn")
 FUNCTIONS = [f for f in cfn.functions(cfn.load_template())]
+API_FUNCTIONS = {route.function_logical_id for route in cfn.http_routes(cfn.load_template())}
 
 
 @pytest.mark.parametrize("function", FUNCTIONS, ids=[f.logical_id for f in FUNCTIONS])
@@ -35,3 +36,5 @@ def test_handler_import_stays_lean(function: cfn.FunctionDef) -> None:
     assert f"{function.module}" in loaded
     unwanted = sorted(name for name in loaded if any(name == f or name.startswith(f + ".") for f in FORBIDDEN))
     assert unwanted == []
+    if function.logical_id in API_FUNCTIONS:  # SnapStart: the restore hooks are registered at import
+        assert "mindly.runtime_hooks" in loaded

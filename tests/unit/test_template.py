@@ -526,3 +526,15 @@ Resources:
     # Then local tooling refuses it instead of creating a wrong table
     with pytest.raises(ValueError, match=r"T\.Properties"):
         cfn.table_definitions(cfn.load_template(path))
+
+
+def test_api_functions_start_from_a_snapstart_snapshot(template: dict[str, Any]) -> None:
+    # SnapStart for Python needs python3.12 or later and a published version (the alias)
+    runtime = template["Globals"]["Function"]["Runtime"]
+    assert runtime.startswith("python3.") and int(runtime.split(".")[1]) >= 12
+    api = {route.function_logical_id for route in cfn.http_routes(template)}
+    assert len(api) == 8
+    for logical_id in api:
+        props = template["Resources"][logical_id]["Properties"]
+        assert props.get("SnapStart") == {"ApplyOn": "PublishedVersions"}, logical_id
+        assert props.get("AutoPublishAlias") == "live", logical_id

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from mindly import __version__
+from mindly import __version__, runtime_hooks
 from mindly.cache.client import get_redis
 from mindly.config import get_settings
 from mindly.http.envelope import Envelope, error_response
@@ -31,6 +31,8 @@ def _skip_pydantic_v1_probe() -> None:
 
 
 _skip_pydantic_v1_probe()
+# SnapStart: drop network clients around the snapshot and re-seed `random` after each restore.
+runtime_hooks.install()
 
 
 def _check(probe: Any) -> str:
