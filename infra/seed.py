@@ -65,7 +65,47 @@ def seed_demo_student(password: str, now: datetime | None = None) -> str:
     if created:
         _profile(user_id, "GATE", "Asia/Kolkata", ["Theory of Computation", "Operating System"])
         _study(user_id, DEMO_NAME, "GATE", "Asia/Kolkata", 5, now or datetime.now(UTC))
+        _demo_analytics(user_id, now or datetime.now(UTC))
     return user_id
+
+
+# The demo student's mock tests: (weeks ago, score of 100, correct, wrong, chapters).
+DEMO_MOCK_TESTS = [
+    (4, 38, 30, 25, [("Theory of Computation", "Regular Languages and Finite Automata", 2, 6),
+                     ("Operating System", "Deadlock", 1, 4), ("Algorithms", "Greedy", 4, 5)]),
+    (3, 44, 34, 22, [("Theory of Computation", "Regular Languages and Finite Automata", 3, 6),
+                     ("Operating System", "Deadlock", 2, 4), ("Databases", "Normal Forms", 4, 5)]),
+    (2, 47, 36, 21, [("Theory of Computation", "Turing Machines and Undecidability", 1, 5),
+                     ("Operating System", "CPU Scheduling", 2, 5), ("Algorithms", "Greedy", 5, 5)]),
+    (1, 53, 40, 18, [("Theory of Computation", "Regular Languages and Finite Automata", 4, 6),
+                     ("Operating System", "Deadlock", 2, 4), ("Computer Networks", "IP Addressing", 3, 4)]),
+]
+
+
+def _demo_analytics(user_id: str, now: datetime) -> None:
+    """Something for the analytics endpoints to show: answers to the 15 sample GATE questions over
+    the last three days (five a day: the daily goal of 20 stays unmet), with confidence ratings (sure
+    of the wrong ones, unsure of some right ones; 10 right = 100 XP), and four weekly mock tests with a
+    rising score."""
+    from mindly.services import analytics, questions
+    from mindly.store import content as content_store
+
+    page = questions.practice(user_id, "GATE", None, None, None, 1, 15, None)["items"]
+    for index, item in enumerate(page):
+        stored = content_store.get_question(item["question_id"])
+        if stored is None:
+            continue
+        right = index % 3 != 0
+        wrong = next(letter for letter in sorted(item["options"]) if letter != stored.correct_option)
+        questions.submit(user_id, DEMO_NAME, item["question_id"], stored.correct_option if right else wrong,
+                         2 + index % 3 if right else 4 + index % 2, 40 + 7 * index, f"seed-attempt-{index}",
+                         get_settings().leaderboard_timezone, now - timedelta(days=1 + index % 3, minutes=index))
+    for number, (weeks_ago, score, correct, wrong_count, chapters) in enumerate(DEMO_MOCK_TESTS, start=1):
+        analytics.record_mock_test(user_id, {
+            "test_id": f"demo-mock-{number}", "test_name": f"GATE full mock {number}", "exam_type": "GATE",
+            "taken_on": (now - timedelta(weeks=weeks_ago)).date(), "total_questions": 65, "correct": correct,
+            "wrong": wrong_count, "time_taken_minutes": 175, "max_score": 100, "score": score,
+            "chapters": [{"subject": s, "chapter": c, "correct": r, "total": t} for s, c, r, t in chapters]}, now)
 
 
 def seed_classmates(now: datetime | None = None) -> list[str]:

@@ -139,7 +139,15 @@ def test_the_demo_student_has_progress_a_leaderboard_and_badges(server: str) -> 
         progress = client.get("/progress").json()["data"]
         assert progress["current_streak"] == 4 and progress["longest_streak"] == 4
         assert progress["today"]["questions_answered"] == 5 and progress["today"]["cards_reviewed"] == 1
-        assert progress["xp_total"] == 4 * (4 * 10 + 5)
+        # (4 days of 4 right answers and a review, and 10 right of the 15 sample GATE questions)
+        assert progress["xp_total"] == 4 * (4 * 10 + 5) + 10 * 10
+        # And analytics has something to show: the seeded mock tests and their prediction
+        tests = client.get("/analytics/tests").json()["data"]["items"]
+        assert [t["test_id"] for t in tests] == ["demo-mock-4", "demo-mock-3", "demo-mock-2", "demo-mock-1"]
+        dashboard = client.get("/analytics/dashboard").json()["data"]
+        assert dashboard["predicted_next_score"]["tests_used"] == 4 and dashboard["weak_chapters"]
+        subjects = client.get("/analytics/subjects").json()["data"]
+        assert sum(row["attempts"] for row in subjects) == 15
         # Then this week's board holds the seeded classmates and the caller's rank
         board = client.get("/leaderboard/weekly").json()["data"]
         names = {row["name"] for row in board["top"]}
