@@ -30,7 +30,8 @@ cmd=${1:-}
 case "$cmd" in
   setup) setup ;;
   serve) setup; exec .venv/bin/python -m infra.dev_server "$@" ;;
-  test)  setup; exec .venv/bin/python -m pytest "$@" ;;
+  # Two workers by default (each runs its own emulators); pass -n N (or -n 0) to change it.
+  test)  setup; exec .venv/bin/python -m pytest -n "${MINDLY_TEST_WORKERS:-2}" "$@" ;;
   cli)   setup; exec .venv/bin/python -m infra.cli "$@" ;;
   *) echo "usage: bash infra/dev.sh serve|test|cli|setup [args]" >&2; exit 2 ;;
 esac
