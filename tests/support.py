@@ -132,3 +132,16 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def admin_token(auth_module: Any, name: str = "Content Admin") -> str:
+    """Register an account, make it an admin and log in again (the role is in the new token)."""
+    from mindly.store import users
+
+    answer = register(auth_module, name=name)
+    user = users.get_user(answer.data["user"]["id"])
+    assert user is not None
+    users.set_role(user, "admin")
+    login = HandlerClient(auth_module).post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD})
+    assert login.status == 200, login
+    return str(login.data["access_token"])

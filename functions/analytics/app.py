@@ -10,7 +10,7 @@ from fastapi import Query
 from mangum import Mangum
 from pydantic import Field, Strict
 
-from mindly.http.app import API_PREFIX, create_app
+from mindly.http.app import API_PREFIX, create_app, error_responses
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -57,7 +57,8 @@ def subjects(user: CurrentUser, exam: Text = None, subject: Text = None) -> Enve
     return Envelope(analytics.subject_accuracy(user.id, exam, subject))
 
 
-@app.post(f"{API_PREFIX}/analytics/tests", status_code=201)
+@app.post(f"{API_PREFIX}/analytics/tests", status_code=201,
+          responses={200: {"description": "The same test again (a retry): recorded once"}, **error_responses(409)})
 def record_test(user: CurrentUser, body: MockTestRequest) -> Envelope:
     status, answer = analytics.record_mock_test(user.id, body.model_dump(), datetime.now(UTC))
     return Envelope(answer, status_code=status)
@@ -68,7 +69,7 @@ def tests(user: CurrentUser, page: PageNumber = 1, limit: Limit = 20, cursor: Cu
     return Envelope(analytics.mock_tests(user.id, page, limit, cursor))
 
 
-@app.get(f"{API_PREFIX}/analytics/dashboard")
+@app.get(f"{API_PREFIX}/analytics/dashboard", responses=error_responses(404))
 def dashboard(user: CurrentUser, exam: Text = None) -> Envelope:
     return Envelope(analytics.dashboard(user.id, exam, datetime.now(UTC)))
 

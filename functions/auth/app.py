@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from mindly.config import get_settings
 from mindly.exceptions import AuthenticationFailed, FeatureNotConfigured
-from mindly.http.app import API_PREFIX, create_app
+from mindly.http.app import API_PREFIX, create_app, error_responses
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.limits import per_ip
@@ -57,20 +57,20 @@ def _token_answer(issued: auth.IssuedTokens, status_code: int) -> Envelope:
     return response
 
 
-@app.post(f"{API_PREFIX}/auth/register", status_code=201,
+@app.post(f"{API_PREFIX}/auth/register", status_code=201, responses=error_responses(409),
           dependencies=[Depends(per_ip("register", lambda s: s.register_rate_limit_per_minute))])
 def register(body: RegisterRequest) -> Envelope:
     issued = auth.register(get_settings(), body.email, body.password, body.name)
     return _token_answer(issued, 201)
 
 
-@app.post(f"{API_PREFIX}/auth/login",
+@app.post(f"{API_PREFIX}/auth/login", responses=error_responses(401, 423),
           dependencies=[Depends(per_ip("login", lambda s: s.login_rate_limit_per_minute))])
 def login(body: LoginRequest) -> Envelope:
     return _token_answer(auth.login(get_settings(), body.email, body.password), 200)
 
 
-@app.post(f"{API_PREFIX}/auth/refresh",
+@app.post(f"{API_PREFIX}/auth/refresh", responses=error_responses(401),
           dependencies=[Depends(per_ip("refresh", lambda s: s.refresh_rate_limit_per_minute))])
 def refresh(request: Request, body: Annotated[RefreshRequest | None, Body()] = None) -> Envelope:
     token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
@@ -102,7 +102,7 @@ def me(user: CurrentUser) -> Envelope:
     return Envelope(auth.me(user.id))
 
 
-@app.get(f"{API_PREFIX}/auth/google")
+@app.get(f"{API_PREFIX}/auth/google", responses=error_responses(501))
 def google() -> Envelope:
     raise FeatureNotConfigured("Google sign-in is not configured for this deployment yet; "
                                "use email and password")

@@ -10,7 +10,7 @@ from mangum import Mangum
 from pydantic import Field
 
 from mindly.config import get_settings
-from mindly.http.app import API_PREFIX, create_app
+from mindly.http.app import API_PREFIX, create_app, error_responses
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -48,7 +48,7 @@ def due_by_subject(user: CurrentUser) -> Envelope:
     return Envelope(flashcards.due_by_subject(user.id, _now()))
 
 
-@app.post(f"{API_PREFIX}/flashcards/review")
+@app.post(f"{API_PREFIX}/flashcards/review", responses=error_responses(404))
 def review(user: CurrentUser, body: ReviewRequest) -> Envelope:
     name = user.claims.name or None
     return Envelope(flashcards.review(user.id, name, body.flashcard_id, body.rating, body.review_id,
@@ -56,7 +56,7 @@ def review(user: CurrentUser, body: ReviewRequest) -> Envelope:
                                       mirror=leaderboard.mirror_award(name)))
 
 
-@app.post(f"{API_PREFIX}/flashcards/review/undo")
+@app.post(f"{API_PREFIX}/flashcards/review/undo", responses=error_responses(404, 409))
 def undo_review(user: CurrentUser, body: Annotated[UndoRequest | None, Body()] = None) -> Envelope:
     return Envelope(flashcards.undo_review(user.id, user.claims.name or None, body.review_id if body else None,
                                            get_settings().leaderboard_timezone, _now()))

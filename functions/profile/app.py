@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from mangum import Mangum
 from pydantic import Field, Strict
 
-from mindly.http.app import API_PREFIX, create_app
+from mindly.http.app import API_PREFIX, create_app, error_responses
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -29,7 +29,7 @@ class ProfileRequest(RequestBody):
     scheduler: Literal["sm2", "fsrs"] | None = None
 
 
-@app.get(f"{API_PREFIX}/profile")
+@app.get(f"{API_PREFIX}/profile", responses=error_responses(404))
 def get_profile(user: CurrentUser) -> Envelope:
     return Envelope(profile.get_profile(user.id))
 

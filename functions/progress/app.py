@@ -10,7 +10,7 @@ from mangum import Mangum
 from pydantic import Field
 
 from mindly.config import get_settings
-from mindly.http.app import API_PREFIX, create_app
+from mindly.http.app import API_PREFIX, create_app, error_responses
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -34,7 +34,7 @@ def get_progress(user: CurrentUser) -> Envelope:
     return Envelope(progress_service.progress_view(student, get_settings().leaderboard_timezone, _now()))
 
 
-@app.put(f"{API_PREFIX}/progress/daily-goal")
+@app.put(f"{API_PREFIX}/progress/daily-goal", responses=error_responses(404))
 def put_daily_goal(user: CurrentUser, body: DailyGoalRequest) -> Envelope:
     return Envelope(progress_service.change_daily_goal(
         user.id, user.claims.name, body.target_questions, get_settings().leaderboard_timezone, _now(),

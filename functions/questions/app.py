@@ -10,7 +10,7 @@ from mangum import Mangum
 from pydantic import Field
 
 from mindly.config import get_settings
-from mindly.http.app import API_PREFIX, create_app
+from mindly.http.app import API_PREFIX, create_app, error_responses
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -38,7 +38,7 @@ def practice(user: CurrentUser, exam: Text = None, subject: Text = None, topic: 
     return Envelope(questions.practice(user.id, exam, subject, topic, difficulty, page, limit, cursor))
 
 
-@app.post(f"{API_PREFIX}/questions/submit")
+@app.post(f"{API_PREFIX}/questions/submit", responses=error_responses(404, 409))
 def submit(user: CurrentUser, body: SubmitRequest) -> Envelope:
     name = user.claims.name or None
     return Envelope(questions.submit(

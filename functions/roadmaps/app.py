@@ -9,7 +9,7 @@ from fastapi import Body
 from mangum import Mangum
 from pydantic import Field
 
-from mindly.http.app import API_PREFIX, create_app
+from mindly.http.app import API_PREFIX, create_app, error_responses
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -23,7 +23,8 @@ class RoadmapRequest(RequestBody):
     weak_subjects: list[Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=20)
 
 
-@app.post(f"{API_PREFIX}/roadmaps", status_code=202)
+@app.post(f"{API_PREFIX}/roadmaps", status_code=202,
+          responses={200: {"description": "An identical roadmap generated within 24 h"}, **error_responses(404)})
 def request_roadmap(user: CurrentUser, body: Annotated[RoadmapRequest | None, Body()] = None) -> Envelope:
     status, answer = roadmaps.request_roadmap(user.id, body.months_available if body else None,
                                               body.weak_subjects if body else None, datetime.now(UTC),
@@ -31,12 +32,12 @@ def request_roadmap(user: CurrentUser, body: Annotated[RoadmapRequest | None, Bo
     return Envelope(answer, status_code=status)
 
 
-@app.get(f"{API_PREFIX}/roadmaps/jobs/{{job_id}}")
+@app.get(f"{API_PREFIX}/roadmaps/jobs/{{job_id}}", responses=error_responses(404))
 def job(user: CurrentUser, job_id: str) -> Envelope:
     return Envelope(roadmaps.job_view(user.id, job_id[:64]))
 
 
-@app.get(f"{API_PREFIX}/roadmaps/latest")
+@app.get(f"{API_PREFIX}/roadmaps/latest", responses=error_responses(404))
 def latest(user: CurrentUser) -> Envelope:
     return Envelope(roadmaps.latest_view(user.id))
 

@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
+import types
+import typing
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 
 from mindly import __version__, runtime_hooks
 from mindly.cache.client import get_redis
 from mindly.config import get_settings
-from mindly.http.envelope import Envelope, error_response
+from mindly.exceptions import ValidationFailed
+from mindly.http.envelope import ENVELOPE_SCHEMAS, Envelope, error_response
 from mindly.http.errors import install_error_handlers
 from mindly.http.middleware import PlatformMiddleware
 from mindly.observability import logger
 
 API_PREFIX = "/api/v1"
+
+# Every error status an operation may answer, with what it means and the envelope codes it carries.
+_ERRORS: dict[int, tuple[str, tuple[str, ...]]] = {
+    400: ("Malformed request: the body is not JSON or not UTF-8", ("VALIDATION_ERROR",)),
+    401: ("Missing, invalid, expired or revoked token, or bad credentials", ("AUTHENTICATION_ERROR",)),
+    403: ("The account may not do this", ("AUTHORIZATION_ERROR",)),
+    404: ("Not found", ("NOT_FOUND",)),
+    409: ("Conflicts with what is stored", ("CONFLICT",)),
+    413: ("Request body over 1 MB", ("VALIDATION_ERROR",)),
+    422: ("Validation failed", ("VALIDATION_ERROR", "INVALID_EXAM_TYPE")),
+    423: ("Account locked after repeated failed logins", ("ACCOUNT_LOCKED",)),
+    429: ("Too many requests", ("RATE_LIMIT_EXCEEDED",)),
+    501: ("Not available in this deployment", ("NOT_IMPLEMENTED",)),
+    503: ("A backing service is busy or unreachable; try again", ("SERVICE_UNAVAILABLE",)),
+}
+# Headers an answer of that status always carries.
+_REQUIRED_HEADERS: dict[int, tuple[str, ...]] = {401: ("WWW-Authenticate",), 423: ("Retry-After",),
+                                                 429: ("Retry-After",)}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route that answers these error statuses beyond the platform's own
+    (create_app documents auth, rate limits, validation and body errors by itself)."""
+    return {status: {"description": _ERRORS[status][0]} for status in statuses}
 
 
 def _skip_pydantic_v1_probe() -> None:
@@ -60,6 +89,110 @@ def health() -> Any:
     ], data=data)
 
 
+def _takes_many(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_takes_many(arg) for arg in typing.get_args(annotation))
+    candidate = origin or annotation
+    return isinstance(candidate, type) and issubclass(candidate, (list, tuple, set, frozenset, Sequence)) \
+        and not issubclass(candidate, (str, bytes))
+
+
+def one_value_per_query_parameter(request: Request) -> None:
+    """A single-valued query parameter given twice (``?exam=UPSC&exam=GATE``) is a 422, not read as
+    its last value: which one the client meant is anyone's guess."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    repeated = {name for name, count in Counter(key for key, _ in request.query_params.multi_items()).items()
+                if count > 1}
+    for param in dependant.query_params:
+        if param.alias in repeated and not _takes_many(param.field_info.annotation):
+            raise ValidationFailed("must be given once", field=param.alias)
+
+
+def _dependency_calls(dependant: Any) -> set[Any]:
+    calls = set()
+    for sub in dependant.dependencies:
+        calls.add(sub.call)
+        calls |= _dependency_calls(sub)
+    return calls
+
+
+def _platform_statuses(route: Any) -> set[int]:
+    """The error statuses the platform itself may answer on ``route``: bad bodies, bad parameters,
+    authentication and its rate limit, the per-IP limits, the admin check, a busy backend."""
+    from mindly.http.auth import current_user, require_admin
+
+    calls = _dependency_calls(route.dependant)
+    statuses = set()
+    if route.body_field is not None:
+        statuses |= {400, 413, 422}
+    if route.dependant.query_params or route.dependant.path_params:
+        statuses.add(422)
+    if current_user in calls:
+        statuses |= {401, 429, 503}
+    if require_admin in calls:
+        statuses.add(403)
+    if any(getattr(call, "__name__", "").startswith("limit_") for call in calls):  # mindly.http.limits
+        statuses |= {429, 503}
+    return statuses
+
+
+def _headers(status: int) -> dict[str, Any]:
+    names = ("X-Request-Id", *_REQUIRED_HEADERS.get(status, ()))
+    return {name: {"required": True, "schema": {"type": "string", "minLength": 1}} for name in names}
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    """The documented answer of an error status: the failure envelope with that status's codes."""
+    description, codes = _ERRORS[status]
+    schema = {"allOf": [{"$ref": "#/components/schemas/ErrorEnvelope"},
+                        {"properties": {"errors": {"items": {"properties": {"code": {"enum": list(codes)}}}}}}]}
+    return {"description": description, "headers": _headers(status),
+            "content": {"application/json": {"schema": schema}}}
+
+
+def _document_operation(operation: dict[str, Any], route: Any) -> None:
+    documented = {int(key): value for key, value in operation.get("responses", {}).items()}
+    platform = _platform_statuses(route)
+    responses: dict[str, Any] = {}
+    for status in sorted(documented.keys() | platform):
+        if status < 400:
+            responses[str(status)] = {"description": documented[status].get("description", "Success"),
+                                      "headers": _headers(status),
+                                      "content": {"application/json": {
+                                          "schema": {"$ref": "#/components/schemas/Envelope"}}}}
+        else:
+            responses[str(status)] = {"$ref": f"#/components/responses/Error{status}"}
+    operation["responses"] = responses
+    if 401 in platform:  # the route needs a bearer token (login's 401 is about credentials)
+        operation["security"] = [{"bearer": []}]
+
+
+def _with_envelope(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI document saying what the platform really answers: the envelope on every
+    status (not FastAPI's ``HTTPValidationError``), and every error status an operation can give."""
+    from fastapi.routing import APIRoute
+
+    document = FastAPI.openapi(app)
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas.update(ENVELOPE_SCHEMAS)
+    components["responses"] = {f"Error{status}": _error_response(status) for status in _ERRORS}
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            for method in route.methods:
+                operation = document["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is not None:
+                    _document_operation(operation, route)
+    return document
+
+
 def create_app(group: str, *, with_health: bool = False) -> FastAPI:
     """A FastAPI app for one endpoint group with the envelope, errors and middleware installed.
 
@@ -67,9 +200,18 @@ def create_app(group: str, *, with_health: bool = False) -> FastAPI:
     """
     settings = get_settings()
     app = FastAPI(title=f"Mindly {group}", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url=f"{API_PREFIX}/openapi/{group}.json")
+                  openapi_url=f"{API_PREFIX}/openapi/{group}.json",
+                  dependencies=[Depends(one_value_per_query_parameter)])
     install_error_handlers(app)
     app.add_middleware(PlatformMiddleware, cors_origins=settings.cors_origins)
     if with_health:
-        app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET"], tags=["health"])
+        app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET"], tags=["health"],
+                          responses=error_responses(503))
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _with_envelope(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
