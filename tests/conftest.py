@@ -158,3 +158,20 @@ def analytics_fn() -> Any:
 @pytest.fixture(scope="session")
 def roadmap_worker_fn() -> Any:
     return _function("roadmap_worker")
+
+
+@pytest.fixture
+def sqs() -> Any:
+    import boto3
+
+    return boto3.client("sqs")
+
+
+@pytest.fixture
+def queue_url(sqs: Any) -> str:
+    """The roadmap queue, emptied first (PurgeQueue would also drop messages sent just after it)."""
+    url = os.environ["ROADMAP_QUEUE_URL"]
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return url

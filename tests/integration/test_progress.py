@@ -180,6 +180,41 @@ def test_a_read_that_times_out_is_read_again(monkeypatch: pytest.MonkeyPatch) ->
     assert _view(student, at)["xp_total"] == 10
 
 
+@pytest.mark.parametrize("botocore_retries", [False, True], ids=["answer-timed-out", "retry-refused"])
+def test_an_applied_transaction_whose_answer_is_lost_still_reaches_the_leaderboard(
+        monkeypatch: pytest.MonkeyPatch, botocore_retries: bool) -> None:
+    from botocore.exceptions import ReadTimeoutError
+    from pynamodb.connection.base import Connection
+
+    # Given this week's board held in Redis
+    student = _student()
+    at = _noon(date(2031, 5, 13))
+    week = engine.leaderboard_week(at, ZONE)
+    assert leaderboard.weekly(student.user_id, week, None)["me"]["xp"] == 0
+    # And DynamoDB applying the activity's transaction while its answer is lost: the call times out,
+    # or botocore's own retry of it (as it retries a read timeout) is refused, the activity being there
+    dispatch = Connection.dispatch
+    lost = {"done": False}
+
+    def applied_answer_lost(self: Any, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation != "TransactWriteItems" or lost["done"]:
+            return dispatch(self, operation, kwargs)
+        lost["done"] = True
+        dispatch(self, operation, kwargs)
+        if botocore_retries:
+            return dispatch(self, operation, kwargs)  # cancelled: ConditionalCheckFailed on the activity
+        raise ReadTimeoutError(endpoint_url="http://127.0.0.1")
+
+    monkeypatch.setattr(Connection, "dispatch", applied_answer_lost)
+    # When an answer is recorded
+    recorded = _answer(student, at, key="lost-answer-board")
+    # Then it counted once, and the board shows it as DynamoDB does
+    assert lost["done"] and recorded.xp_awarded == 10
+    assert _view(student, at)["xp_this_week"] == 10
+    assert leaderboard.weekly(student.user_id, week, None)["me"]["xp"] == 10
+    assert leaderboard.weekly(student.user_id, week, "GATE")["me"]["xp"] == 10
+
+
 def test_bad_activities_are_refused_before_anything_is_written() -> None:
     student = _student()
     at = _noon(date(2031, 5, 10))
@@ -477,6 +512,28 @@ def test_leaderboard_rejects_an_unknown_exam(student_client: tuple[HandlerClient
     answer = client.get(f"{API}/leaderboard/weekly", query={"exam": "MBA"})
     assert answer.status == 422, answer
     assert answer.json["errors"][0]["code"] == "INVALID_EXAM_TYPE"
+
+
+def test_progress_is_503_not_500_when_dynamodb_gives_no_answer(student_client: tuple[HandlerClient, str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ReadTimeoutError
+    from pynamodb.connection.base import Connection
+
+    client, _ = student_client
+    dispatch = Connection.dispatch
+
+    def no_answer(self: Any, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation == "BatchGetItem":
+            raise ReadTimeoutError(endpoint_url="http://127.0.0.1")
+        return dispatch(self, operation, kwargs)
+
+    # Given DynamoDB not answering the progress read (still after botocore's retries)
+    monkeypatch.setattr(Connection, "dispatch", no_answer)
+    # When the student asks for their progress
+    answer = client.get(f"{API}/progress")
+    # Then they are told to try again shortly, as for any busy store
+    assert answer.status == 503, answer.text
+    assert answer.json["errors"][0]["code"] == "SERVICE_UNAVAILABLE" and answer.headers["retry-after"] == "1"
 
 
 def test_progress_endpoints_need_a_token(progress_fn: Any) -> None:

@@ -5,12 +5,10 @@ offline generator's plan, Groq through the fake server, redelivery and poison me
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from pydantic import SecretStr
 from support import HandlerClient, LambdaContext, register
@@ -25,19 +23,6 @@ PROFILE = {"exam_type": "GATE", "level": "intermediate", "study_hours_per_day": 
            "weak_subjects": ["Algorithms"]}
 
 
-@pytest.fixture
-def sqs() -> Any:
-    return boto3.client("sqs")
-
-
-@pytest.fixture
-def queue_url(sqs: Any) -> str:
-    url = os.environ["ROADMAP_QUEUE_URL"]
-    # Start empty (PurgeQueue would also drop messages sent just after it, as SQS may)
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return url
 
 
 @pytest.fixture

@@ -124,6 +124,16 @@ class ServiceUnavailable(MindlyError):
     default_message = "Service temporarily unavailable"
 
 
+class StoreBusy(ServiceUnavailable):
+    """DynamoDB is throttling, busy or not answering, still after the retries (mindly.store.errors.is_busy)."""
+
+    default_message = "The service is busy; try again shortly"
+    retry_after_seconds = 1
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": str(self.retry_after_seconds)})
+
+
 class CacheError(ServiceUnavailable):
     """Redis could not be reached where the request cannot go on without it."""
 

@@ -12,10 +12,18 @@ first raises a short ``building`` marker, then reads DynamoDB, then loads what i
 ``ready``. An award committed after the read started finds the ``building`` marker and writes its
 total into the board itself, so it is never lost by the rebuild; an award with neither marker is
 left to the next rebuild (DynamoDB has it already), which keeps a board from holding one student.
+
+Redis outages. An award whose mirror fails (Redis unreachable) is counted in DynamoDB all the same,
+and while Redis is down boards are read from DynamoDB; but once Redis is back, the board it still
+holds lacks that award. So the container that failed remembers the totals it could not write and
+writes them (``ZADD GT``: late is harmless) before its next board write or read; and since that
+container may never run again, ``ready`` lasts only READY_SECONDS: every board is rebuilt from
+DynamoDB at least that often, which bounds how long any lost mirror can show.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +34,9 @@ from mindly.exceptions import CacheError
 
 BOARD_TTL_SECONDS = 21 * 24 * 3600
 BUILD_MARKER_SECONDS = 60
+READY_SECONDS = 15 * 60
 TOP = 10
+MAX_UNMIRRORED = 1000
 
 # KEYS: board, ready marker, names. ARGV: user id, how many.
 # Returns {0} when the board is not ready, else {1, n, id, score, name (n times), my rank, my score}.
@@ -97,9 +107,55 @@ def _names_key(week: str) -> str:
     return key("lbnames", week)
 
 
+# Totals this container could not mirror because Redis was unreachable, by (week, user id).
+_unmirrored: dict[tuple[str, str], tuple[dict[str | None, int], str | None]] = {}
+_unmirrored_lock = threading.Lock()
+
+
+def _remember(week: str, totals: dict[str | None, int], user_id: str, name: str | None) -> None:
+    with _unmirrored_lock:
+        earlier, earlier_name = _unmirrored.pop((week, user_id), ({}, None))
+        merged = dict(earlier)
+        for exam, xp in totals.items():
+            merged[exam] = max(int(xp), merged.get(exam, 0))
+        _unmirrored[(week, user_id)] = (merged, name or earlier_name)
+        while len(_unmirrored) > MAX_UNMIRRORED:  # a long outage: the oldest are left to READY_SECONDS
+            _unmirrored.pop(next(iter(_unmirrored)))
+
+
+def unmirrored() -> int:
+    """How many students' totals this container still has to write to the boards."""
+    return len(_unmirrored)
+
+
+def _catch_up(redis: Redis) -> None:
+    """Write the totals this container could not mirror during a Redis outage (no round trip when
+    there are none). CacheError when Redis is still unreachable."""
+    if not _unmirrored:
+        return
+    with _unmirrored_lock:
+        pending = list(_unmirrored.items())
+    for (week, user_id), entry in pending:
+        _write_totals(redis, week, entry[0], user_id, entry[1])
+        with _unmirrored_lock:
+            if _unmirrored.get((week, user_id)) == entry:
+                del _unmirrored[(week, user_id)]
+
+
 def set_totals(redis: Redis, week: str, totals: dict[str | None, int], user_id: str, name: str | None) -> int:
     """Mirror a student's new weekly totals (one per board) onto the boards that are ready or being
-    rebuilt; one round trip. Returns how many boards were written."""
+    rebuilt; one round trip (after any this container still owes the boards). Returns how many
+    boards were written. CacheError when Redis is unreachable; the totals are then remembered and
+    written on this container's next board write or read."""
+    try:
+        _catch_up(redis)
+        return _write_totals(redis, week, totals, user_id, name)
+    except CacheError:
+        _remember(week, totals, user_id, name)
+        raise
+
+
+def _write_totals(redis: Redis, week: str, totals: dict[str | None, int], user_id: str, name: str | None) -> int:
     boards = list(totals)
     keys = [_names_key(week)]
     for exam in boards:
@@ -113,6 +169,7 @@ def set_totals(redis: Redis, week: str, totals: dict[str | None, int], user_id: 
 
 def read(redis: Redis, week: str, exam: str | None, user_id: str) -> Board | None:
     """The board in one round trip, or None when Redis does not hold a complete one."""
+    _catch_up(redis)
     try:
         raw: list[Any] = redis.eval(_READ_SCRIPT, [board_key(week, exam), _ready_key(week, exam), _names_key(week)],
                                     [user_id, TOP])
@@ -150,7 +207,7 @@ def load(redis: Redis, week: str, exam: str | None, entries: list[tuple[str, int
             transaction.hset(_names_key(week), values=names)
     transaction.expire(board, BOARD_TTL_SECONDS)
     transaction.expire(_names_key(week), BOARD_TTL_SECONDS)
-    transaction.set(_ready_key(week, exam), "1", ex=BOARD_TTL_SECONDS)
+    transaction.set(_ready_key(week, exam), "1", ex=READY_SECONDS)
     transaction.delete(_building_key(week, exam))
     try:
         transaction.exec()

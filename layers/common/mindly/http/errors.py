@@ -1,8 +1,11 @@
 """Every exception becomes the envelope here, in one place.
 
 Domain exceptions carry their own code and status (mindly.exceptions); the framework's own 404, 405
-and validation errors are mapped to the same shape. Unhandled exceptions are caught one level up, in
-mindly.http.middleware, so that even they get the envelope and the platform headers.
+and validation errors are mapped to the same shape. A DynamoDB failure that means "busy, try again"
+(throttling, a conflicting transaction, no answer; see mindly.store.errors.is_busy) that reaches the
+HTTP layer, after botocore's and the services' own retries, is 503 SERVICE_UNAVAILABLE with a
+Retry-After, never a 500. Unhandled exceptions are caught one level up, in mindly.http.middleware, so
+that even they get the envelope and the platform headers.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
-from mindly.exceptions import MindlyError
+from mindly.exceptions import MindlyError, StoreBusy
 from mindly.http.envelope import error_response
+from mindly.observability import logger
+from mindly.store.errors import STORE_FAILURES, is_busy, response_code
 
 _STATUS_CODES = {
     400: ("VALIDATION_ERROR", "Malformed request"),
@@ -68,6 +73,14 @@ async def _mindly_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.message, exc.error_items(), headers=exc.headers)
 
 
+async def _store_failure(_: Request, exc: Exception) -> JSONResponse:
+    if not is_busy(exc):
+        raise exc  # a fault of ours: the middleware logs it and answers the generic 500
+    logger.warning("dynamodb busy", extra={"error": type(exc).__name__, "code": response_code(exc)})
+    busy = StoreBusy()
+    return error_response(busy.status, busy.message, busy.error_items(), headers=busy.headers)
+
+
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, message = _STATUS_CODES.get(exc.status_code, ("INTERNAL_ERROR", "Request failed"))
@@ -90,5 +103,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping from exceptions to envelope answers on ``app``."""
     app.add_exception_handler(MindlyError, _mindly_error)
+    for failure in STORE_FAILURES:
+        app.add_exception_handler(failure, _store_failure)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

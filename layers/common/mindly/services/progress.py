@@ -22,7 +22,7 @@ from typing import Any
 
 from mindly.domain import badges as badge_rules
 from mindly.domain import calendar, streaks, syllabus, xp
-from mindly.exceptions import NotFound, ServiceUnavailable, ValidationFailed
+from mindly.exceptions import NotFound, ServiceUnavailable, StoreBusy, ValidationFailed
 from mindly.observability import logger
 from mindly.services import badges as badge_catalog
 from mindly.store import progress as store
@@ -297,16 +297,13 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
                 _back_off(attempt)
                 continue
         if snapshot.activity is not None:
-            return _as_duplicate(snapshot.activity), None
+            return _repeated(snapshot.activity, list(snapshot.weeks.values()), mirror, week, student.user_id), None
         write, result = _apply(snapshot, student, activity, today, week, _now(),
                                frozenset(held_extra), new_goal, extra)
         try:
             store.commit_activity(write)
         except AlreadyExists:
-            found = store.get_activity(student.user_id, activity.key)
-            if found is not None:
-                return _as_duplicate(found), None
-            continue
+            continue  # recorded first by a retry (perhaps the SDK's retry of this very commit): read again
         except store.BadgeAlreadyHeld as held:
             held_extra.add(held.badge_id)
             continue
@@ -320,7 +317,7 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
             # Another activity of this student committed first: back off and read again.
             _back_off(attempt)
             continue
-        _mirror(mirror, week, write, student.user_id)
+        _mirror(mirror, week, write.weeks, student.user_id)
         return result, write.day
     raise ServiceUnavailable("Too many simultaneous updates; try again")
 
@@ -338,11 +335,24 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _mirror(mirror: Mirror | None, week: str, write: store.ActivityWrite, user_id: str) -> None:
-    if mirror is None or not write.weeks:
+def _repeated(activity: store.ActivityItem, weeks: list[store.WeekItem], mirror: Mirror | None, week: str,
+              user_id: str) -> Recorded:
+    """An activity found recorded already: the first recording's figures. The student's weekly
+    totals are mirrored again, because the commit that recorded it may have lost its mirror: a
+    transaction DynamoDB applied whose answer timed out, or whose retry by botocore was refused
+    (the activity being there), is found here on the re-read. Totals are absolute (``ZADD GT``),
+    so mirroring them again is harmless."""
+    recorded = _as_duplicate(activity)
+    if recorded.xp_awarded:
+        _mirror(mirror, week, weeks, user_id)
+    return recorded
+
+
+def _mirror(mirror: Mirror | None, week: str, weeks: list[store.WeekItem], user_id: str) -> None:
+    if mirror is None or not weeks:
         return
     try:
-        mirror(week, {item.exam: int(item.xp) for item in write.weeks}, user_id)
+        mirror(week, {item.exam: int(item.xp) for item in weeks}, user_id)
     except Exception:  # the mirror is a cache; DynamoDB has the truth and rebuilds it
         logger.warning("leaderboard mirror failed", extra={"user_id": user_id, "week": week})
 
@@ -368,7 +378,10 @@ def progress_view(student: Student, leaderboard_zone: str, now: datetime) -> dic
     right even before the daily job has settled the days since the last activity."""
     today = calendar.local_date(now, student.timezone)
     week_key = store.week_sort_key(leaderboard_week(now, leaderboard_zone), None)
-    snapshot = store.read_snapshot(student.user_id, today, None, [week_key])
+    try:
+        snapshot = store.read_snapshot(student.user_id, today, None, [week_key])
+    except OutcomeUnknown as exc:  # DynamoDB gave no answer: busy (503), not a fault of ours (500)
+        raise StoreBusy() from exc
     streak = streaks.view(streak_of(snapshot.progress), today)
     item = snapshot.progress
     week_item = snapshot.weeks.get(week_key)

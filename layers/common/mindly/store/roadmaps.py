@@ -8,9 +8,10 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from mindly.store.errors import StaleWrite, response_code
-from mindly.store.models import StudyTable
+from mindly.store.models import StudyTable, connection_of
 from mindly.store.progress import student_key
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -62,11 +63,16 @@ def start(job: RoadmapJobItem) -> None:
 
 
 def finish(job: RoadmapJobItem, roadmap: dict[str, Any], at: datetime) -> None:
-    """Store the result and make it the student's latest (the job only if it is still running)."""
-    job.update(actions=[RoadmapJobItem.status.set(DONE), RoadmapJobItem.roadmap.set(roadmap),
-                        RoadmapJobItem.finished_at.set(at)], condition=RoadmapJobItem.status == RUNNING)
-    LatestRoadmapItem(student_key(job.user_id), "ROADMAP_LATEST", job_id=job.job_id, roadmap=roadmap,
-                      finished_at=at).save()
+    """Store the result and make it the student's latest (the job only if it is still running), in
+    one transaction: a job is never done without being the latest (a redelivered message of a done
+    job does nothing, so a latest written apart from it could be lost for good)."""
+    latest = LatestRoadmapItem(student_key(job.user_id), "ROADMAP_LATEST", job_id=job.job_id, roadmap=roadmap,
+                               finished_at=at)
+    with TransactWrite(connection=connection_of(StudyTable)) as transaction:
+        transaction.update(job, actions=[RoadmapJobItem.status.set(DONE), RoadmapJobItem.roadmap.set(roadmap),
+                                         RoadmapJobItem.finished_at.set(at)],
+                           condition=RoadmapJobItem.status == RUNNING)
+        transaction.save(latest)
 
 
 def fail(job: RoadmapJobItem, reason: str, at: datetime) -> None:
