@@ -448,6 +448,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a burst of parallel requests opening connections
+    # at once overflowed it, and the dropped connects timed out (Upstash itself takes the burst).
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], endpoint: LocalUpstash) -> None:
         self.endpoint = endpoint
