@@ -16,7 +16,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,24 @@ class Counter:
     def reset(self) -> None:
         self.dynamodb = self.writes = self.redis = 0
 
+    # instrument() sends every call through these two, so a subclass can measure more of each call
+    # (bench.cost_model: capacity units, Redis commands, time) without a second wrapper.
+    def dynamodb_call(self, connection: Any, operation_name: str, operation_kwargs: dict[str, Any],
+                      dispatch: Callable[..., Any]) -> Any:
+        self.dynamodb += 1
+        if operation_name in WRITE_OPERATIONS:
+            self.writes += 1
+        return dispatch(connection, operation_name, operation_kwargs)
+
+    def redis_call(self, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   execute: Callable[..., Any]) -> Any:
+        self.redis += 1
+        return execute(client, *args, **kwargs)
+
+    def detail(self) -> dict[str, Any]:
+        """What a subclass measured besides the counts, kept in the row (nothing here)."""
+        return {}
+
 
 @dataclass
 class Row:
@@ -46,6 +64,7 @@ class Row:
     redis: int
     target: str
     ok: bool | None  # None: no target checked (the row is for information)
+    detail: dict[str, Any] = field(default_factory=dict)  # Counter.detail() of the request
 
 
 Check = Callable[[Counter], bool]
@@ -60,14 +79,10 @@ def instrument(counter: Counter) -> None:
     execute = SyncHttpClient.execute
 
     def counted_dispatch(self: Any, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
-        counter.dynamodb += 1
-        if operation_name in WRITE_OPERATIONS:
-            counter.writes += 1
-        return dispatch(self, operation_name, operation_kwargs)
+        return counter.dynamodb_call(self, operation_name, operation_kwargs, dispatch)
 
     def counted_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
-        counter.redis += 1
-        return execute(self, *args, **kwargs)
+        return counter.redis_call(self, args, kwargs, execute)
 
     Connection.dispatch = counted_dispatch  # type: ignore[method-assign]
     SyncHttpClient.execute = counted_execute  # type: ignore[method-assign]
@@ -90,14 +105,20 @@ def measure(rows: list[Row], counter: Counter, endpoint: str, call: Callable[[],
     ok = check(counter) if check else None
     status = getattr(result, "status_code", None)
     rows.append(Row(endpoint, "-" if status is None else str(status), counter.dynamodb, counter.writes,
-                    counter.redis, target, ok))
+                    counter.redis, target, ok, counter.detail()))
     return result
 
 
 AUTH = "Redis = 1 (auth + limit)"
 
 
-def run() -> list[Row]:
+MoreRows = Callable[[list[Row], Counter, Any], None]
+
+
+def run(counter: Counter | None = None, more_rows: MoreRows | None = None) -> list[Row]:
+    """Measure every row; ``counter`` may measure more than the counts, and ``more_rows(rows,
+    counter, stack)`` adds rows of its own on the same running stack, after the question rows (both
+    for bench.cost_model)."""
     sys.path[:0] = [str(REPO)]
     os.environ.setdefault("BCRYPT_ROUNDS", "4")
     os.environ.setdefault("JWT_SECRET", secrets.token_hex(32))
@@ -106,7 +127,7 @@ def run() -> list[Row]:
     stack = start_stack(prefix="mindly-bench", seed=False)
     from fastapi.testclient import TestClient
 
-    counter = Counter()
+    counter = Counter() if counter is None else counter
     instrument(counter)
     rows: list[Row] = []
     try:
@@ -133,6 +154,8 @@ def run() -> list[Row]:
                 "no I/O", within(0, 0))
         progress_rows(rows, counter, client, auth, me.json()["data"]["id"], body["name"])
         question_rows(rows, counter, client, auth)
+        if more_rows is not None:  # before the analytics rows store 500 attempts, which slow moto down
+            more_rows(rows, counter, stack)
         analytics_rows(rows, counter, client, auth, me.json()["data"]["id"])
         refreshed = measure(rows, counter, "POST /auth/refresh",
                             lambda: client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token}))
