@@ -42,6 +42,8 @@ os.environ.update({
     "POWERTOOLS_LOG_LEVEL": "INFO",
     # The concurrency tests queue 50 requests on the one-at-a-time emulator: give reads time.
     "DYNAMODB_READ_TIMEOUT_SECONDS": "30",
+    # ... and let their activities retry for as long as the emulator needs (6 s in AWS).
+    "ACTIVITY_RETRY_BUDGET_SECONDS": "300",
 })
 
 # CI runs the property tests with a fixed seed, so a landing never hangs on a new random example;

@@ -346,6 +346,20 @@ def test_a_conflict_that_persists_is_503_and_writes_nothing(
     assert _counted(student.user_id) == (10, 1, 1)
 
 
+def test_retries_stop_at_the_time_budget_with_a_503_inside_the_function_timeout(
+        dynamo: DynamoFaults, engine_backoffs: list[int], student: Student, question_ids: list[str],
+        settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a persistent conflict and a retry budget already spent after the first try
+    dynamo.fail("TransactWriteItems", "TransactionCanceledException", reasons=["TransactionConflict"])
+    monkeypatch.setattr(settings, "activity_retry_budget_seconds", 1e-9)
+    # When the student submits, the engine stops at the budget instead of trying MAX_ATTEMPTS times
+    answer = _submit(student, question_ids[5], "out-of-time")
+    _assert_busy(answer, retry_after=False)
+    assert engine_backoffs == [0]
+    dynamo.clear()
+    assert _counted(student.user_id) == (0, 0, 0)
+
+
 def test_a_real_write_between_read_and_commit_is_not_lost(dynamo: DynamoFaults, student: Student,
                                                           question_ids: list[str]) -> None:
     # Given another activity of the same student committing between the submit's read and its

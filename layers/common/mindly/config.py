@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     events_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_EVENTBRIDGE")
     ssm_prefix: str | None = None
     dynamodb_read_timeout_seconds: float = 5.0
+    # How long an activity keeps retrying a contended write before answering 503: inside the
+    # functions' 10 s timeout, so the client gets our envelope, not API Gateway's timeout.
+    activity_retry_budget_seconds: float = Field(default=6.0, gt=0, le=900)
 
     users_table: str = "mindly-local-users"
     content_table: str = "mindly-local-content"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from mindly.config import get_settings
 from mindly.domain import badges as badge_rules
 from mindly.domain import calendar, streaks, syllabus, xp
 from mindly.exceptions import NotFound, ServiceUnavailable, StoreBusy, ValidationFailed
@@ -287,7 +288,10 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
     a repeated activity, which wrote nothing)."""
     week_keys = _week_keys(week, activity.exam)
     held_extra: set[str] = set()
+    deadline = time.monotonic() + get_settings().activity_retry_budget_seconds
     for attempt in range(MAX_ATTEMPTS):
+        if attempt > 0 and time.monotonic() > deadline:
+            break  # out of time: a clear 503 before the function's own timeout
         if attempt == 0 and first_snapshot is not None:
             snapshot = first_snapshot
         else:
