@@ -177,3 +177,13 @@ def queue_url(sqs: Any) -> str:
         for message in messages:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return url
+
+
+@pytest.fixture(scope="module")
+def fake() -> Any:
+    """A fake Groq HTTP server on 127.0.0.1 (infra/fake_groq.py), one per test module."""
+    from infra.fake_groq import FakeGroq
+
+    server = FakeGroq().start()
+    yield server
+    server.stop()

@@ -145,3 +145,24 @@ def admin_token(auth_module: Any, name: str = "Content Admin") -> str:
     login = HandlerClient(auth_module).post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD})
     assert login.status == 200, login
     return str(login.data["access_token"])
+
+
+def deliver_to_worker(sqs: Any, queue_url: str, worker: Any) -> dict[str, Any]:
+    """What the SQS event source mapping does: receive what is on the queue, hand it to the worker's
+    handler as one batch, delete what it processed and release its reported failures at once."""
+    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                   WaitTimeSeconds=0).get("Messages", [])
+    if not received:
+        return {"received": 0, "failed": set()}
+    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:ap-south-1:123456789012:q",
+                "awsRegion": "ap-south-1"} for m in received]
+    failed = {f["itemIdentifier"] for f in worker.handler({"Records": records}, LambdaContext())["batchItemFailures"]}
+    for message in received:
+        if message["MessageId"] in failed:
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                          VisibilityTimeout=0)
+        else:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return {"received": len(received), "failed": failed}

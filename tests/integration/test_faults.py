@@ -59,7 +59,7 @@ import botocore.retries.standard
 import pytest
 from botocore.awsrequest import AWSResponse
 from pydantic import SecretStr
-from support import PASSWORD, Answer, HandlerClient, LambdaContext, register, unique_email
+from support import PASSWORD, Answer, HandlerClient, deliver_to_worker, register, unique_email
 
 from infra.fake_groq import FakeGroq, ok, rate_limited
 from mindly.cache import leaderboard as boards
@@ -507,13 +507,6 @@ def test_with_redis_down_roadmaps_are_generated_without_their_cache(
 
 # --- Groq -------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGroq]:
-    server = FakeGroq().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def groq_on(settings: Any, fake: FakeGroq, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGroq]:
     monkeypatch.setattr(settings, "groq_api_key_1", SecretStr("gsk_fault_1"))
@@ -571,25 +564,6 @@ def test_groq_failing_leaves_the_explanation_unavailable_and_the_attempt_recorde
 
 
 
-def _deliver(sqs: Any, queue_url: str, worker: Any) -> dict[str, Any]:
-    """What the event source mapping does: receive, invoke, delete what succeeded, release the rest."""
-    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"],
-                                   WaitTimeSeconds=0).get("Messages", [])
-    if not received:
-        return {"received": 0, "failed": set()}
-    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:ap-south-1:123456789012:q",
-                "awsRegion": "ap-south-1"} for m in received]
-    failed = {f["itemIdentifier"] for f in worker.handler({"Records": records}, LambdaContext())["batchItemFailures"]}
-    for message in received:
-        if message["MessageId"] in failed:
-            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                          VisibilityTimeout=0)
-        else:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return {"received": len(received), "failed": failed}
-
 
 def test_a_roadmap_groq_will_not_serve_is_retried_then_failed_with_a_reason_and_dead_lettered(
         groq_on: FakeGroq, auth_fn: Any, profile_fn: Any, roadmaps_fn: Any, roadmap_worker_fn: Any, sqs: Any,
@@ -603,13 +577,13 @@ def test_a_roadmap_groq_will_not_serve_is_retried_then_failed_with_a_reason_and_
     student = HandlerClient(roadmaps_fn, token=token)
     job_id = student.post(f"{API}/roadmaps", {"months_available": 4}).data["job_id"]
     # When the worker gets the message, as often as the queue redelivers it
-    deliveries = [_deliver(sqs, queue_url, roadmap_worker_fn) for _ in range(3)]
+    deliveries = [deliver_to_worker(sqs, queue_url, roadmap_worker_fn) for _ in range(3)]
     # Then each try failed (the message came back), and the last marked the job failed with a reason
     assert all(d["received"] == 1 and len(d["failed"]) == 1 for d in deliveries)
     job = student.get(f"{API}/roadmaps/jobs/{job_id}").data
     assert job["status"] == "failed" and job["error"] == "generation failed: GroqRateLimitError"
     # And the queue moved the message to the dead-letter queue
-    assert _deliver(sqs, queue_url, roadmap_worker_fn)["received"] == 0
+    assert deliver_to_worker(sqs, queue_url, roadmap_worker_fn)["received"] == 0
     dead = sqs.receive_message(QueueUrl=local_aws.queue_urls["RoadmapDeadLetterQueue"],
                                MaxNumberOfMessages=10).get("Messages", [])
     assert job_id in [json.loads(m["Body"]).get("job_id") for m in dead if m["Body"].startswith("{")]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,13 +23,6 @@ class Explanation(BaseModel):
 
 
 GOOD = {"text": "Option A is right because ..."}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGroq]:
-    server = FakeGroq().start()
-    yield server
-    server.stop()
 
 
 def make(fake: FakeGroq, keys: int = 3, timeout: float = 2.0) -> GroqClient:

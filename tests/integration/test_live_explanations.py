@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,13 +20,6 @@ from mindly.services import content
 API = "/api/v1"
 SOURCE = f"live-{uuid.uuid4().hex[:8]}"
 TEXT = "Because B follows from the definition, while D confuses the two ideas entirely."
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGroq]:
-    server = FakeGroq().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from support import HandlerClient, LambdaContext, register
+from support import HandlerClient, deliver_to_worker, register
 
 from infra.fake_groq import FakeGroq, ok
 from mindly.domain import roadmap as plans
@@ -36,27 +36,6 @@ def student(auth_fn: Any, profile_fn: Any, roadmaps_fn: Any) -> HandlerClient:
     return client
 
 
-def _deliver(sqs: Any, queue_url: str, worker: Any) -> dict[str, Any]:
-    """Receive what is on the queue and hand it to the worker as Lambda would; delete what it
-    processed, leave the failures (as the event source mapping does)."""
-    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"],
-                                   WaitTimeSeconds=0).get("Messages", [])
-    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:ap-south-1:123456789012:q",
-                "awsRegion": "ap-south-1"} for m in received]
-    if not records:
-        return {"received": 0, "failed": set()}
-    answer = worker.handler({"Records": records}, LambdaContext())
-    failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
-    for message in received:
-        if message["MessageId"] in failed:
-            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                          VisibilityTimeout=0)
-        else:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return {"received": len(received), "failed": failed}
-
 
 def test_a_roadmap_is_queued_generated_offline_and_polled(student: HandlerClient, sqs: Any, queue_url: str,
                                                           roadmap_worker_fn: Any) -> None:
@@ -68,7 +47,7 @@ def test_a_roadmap_is_queued_generated_offline_and_polled(student: HandlerClient
     assert student.get(f"{API}/roadmaps/jobs/{job_id}").data["status"] == "queued"
     assert student.get(f"{API}/roadmaps/latest").status == 404
     # When the worker takes the message
-    assert _deliver(sqs, queue_url, roadmap_worker_fn) == {"received": 1, "failed": set()}
+    assert deliver_to_worker(sqs, queue_url, roadmap_worker_fn) == {"received": 1, "failed": set()}
     # Then the job is done with a valid week-by-week plan from the offline generator
     done = student.get(f"{API}/roadmaps/jobs/{job_id}").data
     assert done["status"] == "done"
@@ -78,7 +57,7 @@ def test_a_roadmap_is_queued_generated_offline_and_polled(student: HandlerClient
     # And an identical request within 24 hours answers at once, with no new job message
     again = student.post(f"{API}/roadmaps", body)
     assert again.status == 200 and again.data["status"] == "done" and again.data["roadmap"] == done["roadmap"]
-    assert _deliver(sqs, queue_url, roadmap_worker_fn)["received"] == 0
+    assert deliver_to_worker(sqs, queue_url, roadmap_worker_fn)["received"] == 0
 
 
 def test_a_redelivered_message_does_nothing_twice(student: HandlerClient, sqs: Any, queue_url: str,
@@ -86,11 +65,11 @@ def test_a_redelivered_message_does_nothing_twice(student: HandlerClient, sqs: A
     job_id = student.post(f"{API}/roadmaps", {"months_available": student.months}).data["job_id"]  # type: ignore[attr-defined]
     message = sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"])["Messages"][0]
     sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-    _deliver(sqs, queue_url, roadmap_worker_fn)
+    deliver_to_worker(sqs, queue_url, roadmap_worker_fn)
     first = student.get(f"{API}/roadmaps/jobs/{job_id}").data
     # The same message again (SQS delivers at least once)
     sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"])
-    assert _deliver(sqs, queue_url, roadmap_worker_fn)["failed"] == set()
+    assert deliver_to_worker(sqs, queue_url, roadmap_worker_fn)["failed"] == set()
     assert student.get(f"{API}/roadmaps/jobs/{job_id}").data == first
 
 
@@ -98,8 +77,8 @@ def test_a_poison_message_is_retried_then_dead_lettered(sqs: Any, queue_url: str
                                                         local_aws: Any) -> None:
     sqs.send_message(QueueUrl=queue_url, MessageBody="not json")
     for _ in range(3):
-        assert len(_deliver(sqs, queue_url, roadmap_worker_fn)["failed"]) == 1
-    assert _deliver(sqs, queue_url, roadmap_worker_fn)["received"] == 0
+        assert len(deliver_to_worker(sqs, queue_url, roadmap_worker_fn)["failed"]) == 1
+    assert deliver_to_worker(sqs, queue_url, roadmap_worker_fn)["received"] == 0
     dlq = local_aws.queue_urls["RoadmapDeadLetterQueue"]
     dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
     assert "not json" in [m["Body"] for m in dead]
@@ -135,7 +114,7 @@ def test_with_groq_the_plan_comes_from_groq_and_invalid_plans_fail_the_job(
         week["goals"] = ["A goal Groq wrote"]
     fake_groq.then(ok(plan))
     job_id = student.post(f"{API}/roadmaps", {"months_available": months}).data["job_id"]
-    _deliver(sqs, queue_url, roadmap_worker_fn)
+    deliver_to_worker(sqs, queue_url, roadmap_worker_fn)
     done = student.get(f"{API}/roadmaps/jobs/{job_id}").data
     assert done["roadmap"]["source"] == "groq" and done["roadmap"]["weeks"][0]["goals"] == ["A goal Groq wrote"]
     # A plan that never validates is retried with the message and, on its last receive, fails
@@ -144,7 +123,7 @@ def test_with_groq_the_plan_comes_from_groq_and_invalid_plans_fail_the_job(
     job_id = student.post(f"{API}/roadmaps", {"months_available": max(1, months - 1) if months > 1 else 2}
                           ).data["job_id"]
     for _ in range(3):
-        _deliver(sqs, queue_url, roadmap_worker_fn)
+        deliver_to_worker(sqs, queue_url, roadmap_worker_fn)
     failed = student.get(f"{API}/roadmaps/jobs/{job_id}").data
     assert failed["status"] == "failed" and "generation failed" in failed["error"]
 
