@@ -18,7 +18,9 @@ from infra import cfn
 
 REPO = Path(__file__).resolve().parents[2]
 # Modules no API function needs at import time: each costs cold-start time for nothing.
-FORBIDDEN = ("groq", "boto3", "pydantic.v1", "moto", "fakeredis", "uvicorn")
+FORBIDDEN = ("groq", "boto3", "pydantic.v1", "moto", "fakeredis", "uvicorn", "pydantic_settings", "dotenv")
+# Modules only some functions use: the others must not pay for them.
+ONLY_FOR = {"fsrs": {"FlashcardsFunction"}}
 FUNCTIONS = [f for f in cfn.functions(cfn.load_template())]
 API_FUNCTIONS = {route.function_logical_id for route in cfn.http_routes(cfn.load_template())}
 
@@ -34,7 +36,8 @@ def test_handler_import_stays_lean(function: cfn.FunctionDef) -> None:
     assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert f"{function.module}" in loaded
-    unwanted = sorted(name for name in loaded if any(name == f or name.startswith(f + ".") for f in FORBIDDEN))
+    forbidden = [*FORBIDDEN, *(name for name, users in ONLY_FOR.items() if function.logical_id not in users)]
+    unwanted = sorted(name for name in loaded if any(name == f or name.startswith(f + ".") for f in forbidden))
     assert unwanted == []
     if function.logical_id in API_FUNCTIONS:  # SnapStart: the restore hooks are registered at import
         assert "mindly.runtime_hooks" in loaded

@@ -1,18 +1,23 @@
 """Settings: the only module that reads the environment.
 
-Values come from environment variables (pydantic-settings). In AWS the secrets (JWT signing key,
-Upstash URL and token, Groq keys) are not in the environment at all: the function gets
-``SSM_PREFIX`` and the SecureString parameters below it are read once per container, at cold start,
-with botocore (already imported by pynamodb, so it costs no extra import time).
+Values come from environment variables: a field ``foo_bar`` is read from ``FOO_BAR`` (any case), a
+few from the names in ``_ENV_NAMES``; keyword arguments win over the environment. In AWS the secrets
+(JWT signing key, Upstash URL and token, Groq keys) are not in the environment at all: the function
+gets ``SSM_PREFIX`` and the SecureString parameters below it are read once per container, at cold
+start, with botocore (already imported by pynamodb, so it costs no extra import time).
+
+This is a plain pydantic model rather than pydantic-settings: every API function imports it at cold
+start, and pydantic-settings (with python-dotenv and argparse behind it) cost ~5 % of the cold-start
+floor for a feature we use one line of (bench/cold_start.py measures it).
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 # SSM parameter name (below SSM_PREFIX) -> settings field.
 _SSM_SECRETS = {
@@ -23,18 +28,25 @@ _SSM_SECRETS = {
 }
 
 
-class Settings(BaseSettings):
+# Fields whose variables are not their own names (first one set wins).
+_ENV_NAMES = {
+    "aws_region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    "dynamodb_endpoint_url": ("AWS_ENDPOINT_URL_DYNAMODB",),
+    "sqs_endpoint_url": ("AWS_ENDPOINT_URL_SQS",),
+    "events_endpoint_url": ("AWS_ENDPOINT_URL_EVENTBRIDGE",),
+}
+
+
+class Settings(BaseModel):
     """Everything configurable about a running Mindly function."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    model_config = ConfigDict(extra="ignore")
 
     environment: str = "local"
-    aws_region: str = Field(
-        default="ap-south-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
-    )
-    dynamodb_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_DYNAMODB")
-    sqs_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_SQS")
-    events_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL_EVENTBRIDGE")
+    aws_region: str = "ap-south-1"
+    dynamodb_endpoint_url: str | None = None
+    sqs_endpoint_url: str | None = None
+    events_endpoint_url: str | None = None
     ssm_prefix: str | None = None
     dynamodb_read_timeout_seconds: float = 5.0
     # How long an activity keeps retrying a contended write before answering 503: inside the
@@ -59,7 +71,7 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = 7 * 24 * 3600
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
 
-    cors_origins: Annotated[list[str], NoDecode] = []
+    cors_origins: list[str] = []
     user_rate_limit_per_minute: int = 100
     login_rate_limit_per_minute: int = 10
     register_rate_limit_per_minute: int = 5
@@ -80,6 +92,23 @@ class Settings(BaseSettings):
 
     default_timezone: str = "Asia/Kolkata"
     leaderboard_timezone: str = "Asia/Kolkata"  # weekly leaderboards use ISO weeks in this zone
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, given: Any) -> Any:
+        """Fill every field not given as an argument from its environment variable."""
+        if not isinstance(given, dict):
+            return given
+        environment = {name.lower(): value for name, value in os.environ.items()}
+        values = dict(given)
+        for field in cls.model_fields:
+            if field in values:
+                continue
+            for name in _ENV_NAMES.get(field, (field,)):
+                if name.lower() in environment:
+                    values[field] = environment[name.lower()]
+                    break
+        return values
 
     @field_validator("default_timezone", "leaderboard_timezone")
     @classmethod

@@ -299,19 +299,3 @@ def catalog(user_id: str, exam: str | None, subject: str | None, topic: str | No
                 "difficulty": int(item.difficulty)}
 
     return pages.paginate(fetch, page, limit, cursor, {attribute: partition}, render)
-
-
-def mistake_card(user_id: str, question: content_store.QuestionItem, now: datetime,
-                 zone: str) -> card_store.CardItem:
-    """The review card a wrong answer becomes: the stem, with the correct option and explanation as
-    its answer, due today (scheduled like any card from its first review on)."""
-    flashcard_id = f"{card_store.MISTAKE_PREFIX}{question.question_id}"
-    pk, sk = card_store.card_key(user_id, flashcard_id)
-    options = question.options.as_dict()
-    answer = f"{question.correct_option}) {options[question.correct_option]}. {question.explanation}"
-    card = card_store.CardItem(pk, sk, flashcard_id=flashcard_id, origin="mistake", exam_type=question.exam_type,
-                               subject=question.subject, topic=question.topic, question=question.stem,
-                               answer=answer, difficulty=3)
-    card_store.schedule(card, user_id, calendar.local_date(now, zone))
-    return card
-

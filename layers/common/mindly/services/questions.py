@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from mindly.config import get_settings
-from mindly.domain import syllabus
+from mindly.domain import calendar, syllabus
 from mindly.domain.content import DIFFICULTIES, OPTION_LETTERS
 from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from mindly.services import explanations, flashcards, pages
+from mindly.services import explanations, pages
 from mindly.services import profile as profiles
 from mindly.services import progress as engine
 from mindly.store import analytics as analytics_store
@@ -149,7 +149,7 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
     held = any(isinstance(item, card_store.CardItem) for item in study_items)
     if not correct and not held:
         # A mistake comes back as a review card (once; answering right later keeps it).
-        card = flashcards.mistake_card(user_id, question, now, student.timezone)
+        card = _mistake_card(user_id, question, now, student.timezone)
         extra.append((card, card_store.CardItem.pk.does_not_exist()))
     activity = engine.Activity(key=key, kind="answer", at=now, correct=correct, exam=question.exam_type,
                                subject=question.subject,
@@ -177,3 +177,18 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
         "ai_explanation": ai_explanation,
         "ai_explanation_status": status,
     }
+
+
+def _mistake_card(user_id: str, question: content_store.QuestionItem, now: datetime,
+                  zone: str) -> card_store.CardItem:
+    """The review card a wrong answer becomes: the stem, with the correct option and explanation as
+    its answer, due today (scheduled like any card from its first review on)."""
+    flashcard_id = f"{card_store.MISTAKE_PREFIX}{question.question_id}"
+    pk, sk = card_store.card_key(user_id, flashcard_id)
+    options = question.options.as_dict()
+    answer = f"{question.correct_option}) {options[question.correct_option]}. {question.explanation}"
+    card = card_store.CardItem(pk, sk, flashcard_id=flashcard_id, origin="mistake", exam_type=question.exam_type,
+                               subject=question.subject, topic=question.topic, question=question.stem,
+                               answer=answer, difficulty=3)
+    card_store.schedule(card, user_id, calendar.local_date(now, zone))
+    return card
