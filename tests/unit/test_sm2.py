@@ -303,7 +303,7 @@ def test_each_failure_in_review_counts_a_lapse() -> None:
 def test_review_does_not_change_its_input() -> None:
     # Given a card in review
     card = last([4, 4, 4])
-    before = CardSchedule(**vars(card))
+    before = CardSchedule(**card._asdict())
     # When it is reviewed
     sm2.review(card, 1, D0)
     # Then the original is unchanged

@@ -24,8 +24,7 @@ DynamoDB at least that often, which bounds how long any lost mirror can show.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from upstash_redis import Redis
 
@@ -74,16 +73,14 @@ return written
 """
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
     rank: int
     user_id: str
     name: str
     xp: int
 
 
-@dataclass(frozen=True)
-class Board:
+class Board(NamedTuple):
     week: str
     exam: str | None
     top: list[Standing]

@@ -10,8 +10,7 @@ decision), which is what lets us batch it without re-implementing the algorithm.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from upstash_ratelimit import SlidingWindow
 from upstash_redis import Redis
@@ -20,8 +19,7 @@ from mindly.cache.client import key
 from mindly.exceptions import CacheError
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """The outcome of one counted request."""
 
     allowed: bool

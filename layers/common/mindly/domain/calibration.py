@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 MIN_TOPIC_ATTEMPTS = 10
 TOPIC_BIAS_THRESHOLD = 0.15
@@ -41,8 +40,7 @@ DECIMALS = 4
 BIAS_TOLERANCE = 1e-12
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """One answered question: the confidence stated before answering and whether it was right."""
 
     confidence: int
@@ -150,8 +148,7 @@ def curve(answers: Sequence[Answer]) -> list[dict[str, Any]]:
     return rows
 
 
-@dataclass(frozen=True)
-class _Summary:
+class _Summary(NamedTuple):
     """Totals of a group of answers (all of them, one topic or one confidence level), unrounded."""
 
     attempts: int

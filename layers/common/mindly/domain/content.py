@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mindly.domain import syllabus
 
@@ -30,8 +29,7 @@ class ContentError(ValueError):
     """A record that cannot enter the bank; the message says why (safe to show to an admin)."""
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(NamedTuple):
     question_id: str
     source: str
     external_id: str
@@ -45,8 +43,7 @@ class Question:
     explanation: str
 
 
-@dataclass(frozen=True)
-class Flashcard:
+class Flashcard(NamedTuple):
     flashcard_id: str
     source: str
     external_id: str

@@ -17,8 +17,7 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 FORMATS = ("json", "jsonl", "csv", "aqua")
 AQUA_SOURCE = "aqua-rat"
@@ -44,8 +43,7 @@ class FormatError(ValueError):
     """The file as a whole cannot be read (not the format it claims)."""
 
 
-@dataclass(frozen=True)
-class RawRecord:
+class RawRecord(NamedTuple):
     """One record as read: ``data`` when it could be read, else ``problem``."""
 
     index: int

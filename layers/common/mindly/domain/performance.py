@@ -31,13 +31,12 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 # --- least squares ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Fit:
+class Fit(NamedTuple):
     """An ordinary least-squares line and what a prediction interval needs from it."""
 
     slope: float
@@ -262,8 +261,7 @@ def _window(days: Sequence[DayLoad], today: date) -> list[DayLoad]:
     return [by_day.get(day, DayLoad(day, 0.0, 0, 0)) for day in window]
 
 
-@dataclass(frozen=True)
-class _Half:
+class _Half(NamedTuple):
     """One week's totals."""
 
     minutes: float

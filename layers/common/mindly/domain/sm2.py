@@ -11,8 +11,8 @@ review's local date plus the interval.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 INITIAL_EASE = 2.5
 # No interval grows past 100 years (FSRS's default maximum too): reviewing ahead again and again
@@ -25,8 +25,7 @@ RATINGS = range(1, 6)
 NEW, LEARNING, REVIEW, RELEARNING = "new", "learning", "review", "relearning"
 
 
-@dataclass(frozen=True)
-class CardSchedule:
+class CardSchedule(NamedTuple):
     """A student's schedule for one card."""
 
     ease_factor: float = INITIAL_EASE

@@ -13,17 +13,16 @@ lets a read (before the daily job has run) and the daily job agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import Enum
+from typing import NamedTuple
 
 FREEZE_EVERY_DAYS = 7
 MAX_FREEZES = 2
 ONE_DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class Streak:
+class Streak(NamedTuple):
     """A student's streak state.
 
     ``covered_through`` is the last day the streak accounts for: the last active day, or a later
@@ -45,12 +44,11 @@ class Change(Enum):
     UNCHANGED = "unchanged"  # already counted today
 
 
-@dataclass(frozen=True)
-class Settlement:
+class Settlement(NamedTuple):
     """The streak after the days before ``today`` are accounted for, and what that took."""
 
     streak: Streak
-    frozen_days: list[date] = field(default_factory=list)
+    frozen_days: list[date]  # the days a freeze was spent on, oldest first
     broken_on: date | None = None  # the missed day that ended a running streak
     lost_streak: int = 0  # how long the streak was when it broke
 
@@ -63,19 +61,19 @@ def settle(streak: Streak, today: date) -> Settlement:
     how late, settling runs.
     """
     if streak.current <= 0 or streak.covered_through is None:
-        return Settlement(replace(streak, current=0, covered_through=None))
+        return Settlement(streak._replace(current=0, covered_through=None), [])
     covered, freezes = streak.covered_through, streak.freezes
     frozen: list[date] = []
     day = covered + ONE_DAY
     while day < today:
         if freezes == 0:
-            ended = replace(streak, current=0, covered_through=None, freezes=0)
+            ended = streak._replace(current=0, covered_through=None, freezes=0)
             return Settlement(ended, frozen, broken_on=day, lost_streak=streak.current)
         freezes -= 1
         frozen.append(day)
         covered = day
         day += ONE_DAY
-    return Settlement(replace(streak, freezes=freezes, covered_through=covered), frozen)
+    return Settlement(streak._replace(freezes=freezes, covered_through=covered), frozen)
 
 
 def record_activity(streak: Streak, today: date) -> tuple[Streak, Change]:

@@ -6,7 +6,7 @@ works with. GATE is the Computer Science and IT paper (CS), the one most Mindly 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 EXAM_NAMES = {
     "UPSC": "UPSC Civil Services (Prelims and Mains GS)",
@@ -125,8 +125,7 @@ _SUBJECT_WEIGHTAGE: dict[str, dict[str, float]] = {
 }
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):
     name: str
     topics: tuple[str, ...]
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 CORRECT_ANSWER_XP = 10
 CARD_REVIEW_XP = 5
@@ -20,8 +20,7 @@ UNDO_REVIEW = "undo_review"  # takes back one review: its XP and its count, on t
 ACTIVITY_KINDS = (ANSWER, REVIEW, UNDO_REVIEW)
 
 
-@dataclass(frozen=True)
-class DayTally:
+class DayTally(NamedTuple):
     """One local day of a student: what was done and earned, and whether the goal bonus was paid."""
 
     questions_answered: int = 0
@@ -56,7 +55,7 @@ def goal_reached_after_change(tally: DayTally, new_goal: int) -> tuple[DayTally,
     pays the bonus now (once); a day already paid is never paid again."""
     if tally.goal_met or tally.questions_answered < new_goal:
         return tally, 0
-    return replace(tally, xp=tally.xp + DAILY_GOAL_BONUS_XP, goal_met=True), DAILY_GOAL_BONUS_XP
+    return tally._replace(xp=tally.xp + DAILY_GOAL_BONUS_XP, goal_met=True), DAILY_GOAL_BONUS_XP
 
 
 def valid_goal(goal: int) -> bool:

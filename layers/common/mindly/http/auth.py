@@ -9,8 +9,7 @@ blacklist was unreachable.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import Depends, Request
 
@@ -22,8 +21,7 @@ from mindly.exceptions import AuthenticationFailed, Forbidden, RateLimitExceeded
 from mindly.services import tokens
 
 
-@dataclass(frozen=True)
-class AuthUser:
+class AuthUser(NamedTuple):
     """The authenticated caller."""
 
     id: str

@@ -22,9 +22,8 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from upstash_redis import Redis
@@ -68,8 +67,7 @@ class GroqNotConfigured(GroqError):
     default_message = "No AI service is configured"
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """A validated answer and where it came from ("groq" or "cache")."""
 
     value: Any

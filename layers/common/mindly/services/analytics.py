@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from mindly.cache.client import get_json, set_json
 from mindly.cache.client import key as redis_key
@@ -39,8 +38,7 @@ MIN_CHAPTER_QUESTIONS = 5
 WEAK_CHAPTERS = 10
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What every report reads first, in one BatchGetItem."""
 
     zone: str

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from mindly.cache import revocation
 from mindly.cache.client import get_redis
@@ -27,8 +27,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9
 BAD_CREDENTIALS = "Invalid email or password"
 
 
-@dataclass(frozen=True)
-class IssuedTokens:
+class IssuedTokens(NamedTuple):
     user: UserItem
     access_token: str
     refresh_token: str

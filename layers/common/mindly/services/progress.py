@@ -16,9 +16,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from mindly.config import get_settings
 from mindly.domain import badges as badge_rules
@@ -39,8 +38,7 @@ GOAL_CHANGE = "goal"
 Mirror = Callable[[str, dict[str | None, int], str], None]
 
 
-@dataclass(frozen=True)
-class Student:
+class Student(NamedTuple):
     """Who the activity belongs to and the profile facts the rules need."""
 
     user_id: str
@@ -49,8 +47,7 @@ class Student:
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class Activity:
+class Activity(NamedTuple):
     """One answer or review. ``key`` is the client's idempotency key (attempt_id / review_id)."""
 
     key: str
@@ -64,8 +61,7 @@ class Activity:
     seconds: int = 0  # time the student spent on it (the day's study time)
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(NamedTuple):
     """What an activity did; a repeat of the same key returns the first recording's figures."""
 
     xp_awarded: int

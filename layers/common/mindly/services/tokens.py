@@ -7,8 +7,7 @@ access token of that session at once.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import jwt
 
@@ -19,8 +18,7 @@ TokenType = Literal["access", "refresh"]
 _REQUIRED = ["exp", "iat", "sub", "jti", "typ", "sid", "iss", "aud"]
 
 
-@dataclass(frozen=True)
-class Claims:
+class Claims(NamedTuple):
     user_id: str
     token_type: str
     jti: str

@@ -11,8 +11,7 @@ re-import addresses the same item. Two GSIs serve the practice filters with one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -127,8 +126,7 @@ def get_question(question_id: str) -> QuestionItem | None:
         return None
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(NamedTuple):
     items: list[Any]
     last_key: dict[str, str] | None  # where the next page starts (None: this was the last)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -189,16 +189,14 @@ class ActivityWrite:
     extra: list[Any] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Removal:
+class Removal(NamedTuple):
     """One of the caller's items to delete in the activity's transaction (under ``condition``)."""
 
     item: Any
     condition: Any = None
 
 
-@dataclass(frozen=True)
-class Increment:
+class Increment(NamedTuple):
     """An UpdateItem in the activity's transaction: ``actions`` (pynamodb update actions, e.g.
     atomic ADDs of counters) on the item with ``item``'s keys, created when absent."""
 
