@@ -303,8 +303,8 @@ def report(floor: Target, targets: list[Target]) -> tuple[str, bool, bool]:
         rows.append((target.name, f"{median:.0f}", f"{min(target.samples) * 1000:.0f}", f"{time_ratio:.2f}",
                      f"{target.instructions / 1e6:.0f}" if target.instructions else "-",
                      f"{count_ratio:.3f}" if count_ratio is not None else "-",
-                     f"{'instructions' if by_instructions else 'median ms'} <= "
-                     f"{(floor_count / 1e6 if by_instructions else floor_ms) * BUDGET_RATIO:.0f}",  # type: ignore[operator]
+                     f"instructions <= {floor_count / 1e6 * BUDGET_RATIO:.0f} M" if by_instructions  # type: ignore[operator]
+                     else f"median <= {floor_ms * BUDGET_RATIO:.0f} ms",
                      "OK" if ok else "OVER"))
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = [" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
