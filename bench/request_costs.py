@@ -135,7 +135,7 @@ def run(counter: Counter | None = None, more_rows: MoreRows | None = None) -> li
         body = {"email": f"bench.{secrets.token_hex(4)}@example.com", "password": "Bench-password-1",
                 "name": "Bench Student"}
         registered = measure(rows, counter, "POST /auth/register",
-                             lambda: client.post("/api/v1/auth/register", json=body), "DynamoDB <= 3", within(3))
+                             lambda: client.post("/api/v1/auth/register", json=body), "DynamoDB <= 1", within(1))
         measure(rows, counter, "POST /auth/login",
                 lambda: client.post("/api/v1/auth/login", json={"email": body["email"], "password": body["password"]}),
                 "DynamoDB <= 3", within(3))

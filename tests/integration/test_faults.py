@@ -303,6 +303,23 @@ def test_throttled_reads_and_registration_are_503_not_500(dynamo: DynamoFaults, 
     assert register(auth_fn, email=email).status == 201
 
 
+def test_registration_is_one_write_so_it_cannot_stop_halfway(dynamo: DynamoFaults, auth_fn: Any) -> None:
+    # Given DynamoDB refusing every write after the first one, for good
+    dynamo.fail(WRITES, "ProvisionedThroughputExceededException", after=1)
+    # When someone registers
+    email = unique_email("one-write")
+    client = HandlerClient(auth_fn, source_ip="198.51.100.78")
+    registered = client.post(f"{API}/auth/register", {"email": email, "password": PASSWORD, "name": "Whole"})
+    dynamo.clear()
+    # Then the account and its first session were written together (not the account, then a
+    # failed session write: a 503 whose retry would find the email taken)
+    assert registered.status == 201, registered.text
+    assert dynamo.sent["TransactWriteItems"] == 1 and dynamo.sent["PutItem"] == 0
+    # And the session the tokens name exists: the refresh token rotates
+    refreshed = client.post(f"{API}/auth/refresh", {"refresh_token": registered.data["refresh_token"]})
+    assert refreshed.status == 200, refreshed.text
+
+
 # --- DynamoDB: transaction conflicts and failed conditions -----------------------------------------
 
 CONFLICTS = {

@@ -52,19 +52,32 @@ def _utc(ts: int) -> datetime:
     return datetime.fromtimestamp(ts, tz=UTC)
 
 
-def _start_session(settings: Settings, user: UserItem, now: int) -> IssuedTokens:
+def _new_session(settings: Settings, user: UserItem, now: int) -> tuple[SessionItem, str]:
+    """A new session (token family) of ``user`` and its first refresh token; nothing is written."""
     family = tokens.new_id()
     refresh, refresh_claims = tokens.issue(settings, "refresh", user.user_id, user.role, family, now)
-    users.save_session(SessionItem(
+    session = SessionItem(
         users.user_key(user.user_id), f"SESSION#{family}", user_id=user.user_id, family=family,
         current_jti=refresh_claims.jti, created_at=_utc(now), expires_at=_utc(refresh_claims.expires_at),
-    ))
-    access, _ = tokens.issue(settings, "access", user.user_id, user.role, family, now, name=user.name)
+    )
+    return session, refresh
+
+
+def _issued(settings: Settings, user: UserItem, session: SessionItem, refresh: str, now: int) -> IssuedTokens:
+    access, _ = tokens.issue(settings, "access", user.user_id, user.role, session.family, now, name=user.name)
     return IssuedTokens(user, access, refresh, settings.access_token_ttl_seconds)
 
 
+def _start_session(settings: Settings, user: UserItem, now: int) -> IssuedTokens:
+    session, refresh = _new_session(settings, user, now)
+    users.save_session(session)
+    return _issued(settings, user, session, refresh, now)
+
+
 def register(settings: Settings, email: str, password: str, name: str, role: str = "student") -> IssuedTokens:
-    """Create an account and log it in (two DynamoDB calls). Conflict when the email is taken."""
+    """Create an account and log it in: one DynamoDB transaction writes the account, its email guard
+    and the first session, so an account never exists without the session its tokens name. Conflict
+    when the email is taken."""
     normalized = normalize_email(email)
     passwords.check_password_rules(password)
     now = int(time.time())
@@ -74,11 +87,12 @@ def register(settings: Settings, email: str, password: str, name: str, role: str
         role=role, password_hash=passwords.hash_password(password, settings.bcrypt_rounds),
         created_at=_utc(now), failed_logins=[],
     )
+    session, refresh = _new_session(settings, user, now)
     try:
-        users.create_user(user)
+        users.create_user(user, session)
     except AlreadyExists as exc:
         raise Conflict("An account with this email already exists", field="email") from exc
-    return _start_session(settings, user, now)
+    return _issued(settings, user, session, refresh, now)
 
 
 def login(settings: Settings, email: str, password: str) -> IssuedTokens:

@@ -36,13 +36,16 @@ def _conditional_failure(exc: Exception) -> bool:
     return False
 
 
-def create_user(user: UserItem) -> None:
-    """Write the account and its email guard together; AlreadyExists when the email is taken."""
+def create_user(user: UserItem, session: SessionItem | None = None) -> None:
+    """Write the account, its email guard and (when given) its first session in one transaction;
+    AlreadyExists when the email is taken."""
     guard = EmailItem(email_key(user.email), "EMAIL", user_id=user.user_id)
     try:
         with TransactWrite(connection=connection_of(UsersTable)) as transaction:
             transaction.save(guard, condition=EmailItem.pk.does_not_exist())
             transaction.save(user, condition=UserItem.pk.does_not_exist())
+            if session is not None:
+                transaction.save(session, condition=SessionItem.pk.does_not_exist())
     except TransactWriteError as exc:
         if _conditional_failure(exc):
             raise AlreadyExists(user.email) from exc
