@@ -69,6 +69,7 @@ from mindly.domain.content import content_id
 from mindly.llm import client as llm_client
 from mindly.services import content, leaderboard, questions, roadmaps
 from mindly.services import progress as engine
+from mindly.store import models
 from mindly.store import progress as progress_store
 from mindly.store import roadmaps as roadmap_store
 from mindly.store.errors import is_busy
@@ -77,6 +78,7 @@ API = "/api/v1"
 SOURCE = f"faults-{uuid.uuid4().hex[:8]}"
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 BOTOCORE_RETRIES = 3  # pynamodb's max_retry_attempts (mindly.store.models): 4 sends in all
+UNPROCESSED = "(every key unprocessed)"  # a BatchGetItem answered 200, having read nothing
 
 
 # --- injecting DynamoDB faults ----------------------------------------------------------------------
@@ -146,6 +148,10 @@ class DynamoFaults:
             rule.seen += 1
             if rule.seen > rule.after and rule.times > 0:
                 rule.times -= 1
+                if rule.code == UNPROCESSED:
+                    asked = json.loads(request.body)["RequestItems"]
+                    return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"},
+                                       _Body(json.dumps({"Responses": {}, "UnprocessedKeys": asked}).encode()))
                 body = {"__type": f"com.amazonaws.dynamodb.v20120810#{rule.code}",
                         "message": "injected by test_faults", **rule.extra}
                 return AWSResponse(request.url, 400, {"content-type": "application/x-amz-json-1.0"},
@@ -318,6 +324,42 @@ def test_registration_is_one_write_so_it_cannot_stop_halfway(dynamo: DynamoFault
     # And the session the tokens name exists: the refresh token rotates
     refreshed = client.post(f"{API}/auth/refresh", {"refresh_token": registered.data["refresh_token"]})
     assert refreshed.status == 200, refreshed.text
+
+
+@pytest.fixture
+def read_backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """batch_read's waits before asking again for unprocessed keys, recorded instead of slept."""
+    waits: list[float] = []
+    monkeypatch.setattr(models, "_sleep", waits.append)
+    return waits
+
+
+def test_unprocessed_keys_are_asked_again_with_backoff(dynamo: DynamoFaults, read_backoffs: list[float],
+                                                        student: Student, question_ids: list[str]) -> None:
+    # Given DynamoDB leaving every key of the next three BatchGetItems unprocessed (no error)
+    dynamo.fail("BatchGetItem", UNPROCESSED, times=3)
+    # When the student submits an answer
+    answered = _submit(student, question_ids[4], "unprocessed-then-read")
+    # Then the read was asked again, after growing jittered waits, and the answer counted once
+    assert answered.status == 200, answered
+    assert dynamo.sent["BatchGetItem"] == 4
+    caps = [models.UNPROCESSED_FIRST_CAP_SECONDS * 2 ** n for n in range(3)]
+    assert len(read_backoffs) == 3 and all(0 <= wait <= cap for wait, cap in zip(read_backoffs, caps, strict=True))
+    assert _counted(student.user_id) == (10, 1, 1)
+
+
+def test_keys_unprocessed_for_good_are_a_503_not_a_spin(dynamo: DynamoFaults, read_backoffs: list[float],
+                                                       student: Student, question_ids: list[str]) -> None:
+    # Given DynamoDB leaving every key unprocessed, for good
+    dynamo.fail("BatchGetItem", UNPROCESSED)
+    # When the student submits an answer
+    answered = _submit(student, question_ids[4], "unprocessed-for-good")
+    # Then the read gives up after its retries: 503 with Retry-After, and nothing was written
+    _assert_busy(answered)
+    assert dynamo.sent["BatchGetItem"] == 1 + models.UNPROCESSED_RETRIES
+    assert len(read_backoffs) == models.UNPROCESSED_RETRIES and max(read_backoffs) <= 1.0
+    dynamo.clear()
+    assert _counted(student.user_id) == (0, 0, 0)
 
 
 # --- DynamoDB: transaction conflicts and failed conditions -----------------------------------------

@@ -8,6 +8,9 @@ subclassing a table, never by adding tables.
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.attributes import (
@@ -25,6 +28,13 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from mindly.config import get_settings
+from mindly.exceptions import StoreBusy
+
+# BatchGetItem: how often keys DynamoDB left unprocessed are asked for again, and the backoff cap of
+# the first of those asks (doubling each time, at most 1 s; full jitter). Worst case ~3 s of waiting.
+UNPROCESSED_RETRIES = 6
+UNPROCESSED_FIRST_CAP_SECONDS = 0.05
+_sleep: Callable[[float], None] = time.sleep  # tests record the backoffs instead
 
 
 def _meta(table_name: str) -> type:
@@ -53,8 +63,11 @@ def connection_of(model: type[Model]) -> Connection:
 def batch_read(requests: list[tuple[type[Model], list[tuple[str, str]]]],
                consistent_read: bool = True) -> list[list[Any]]:
     """Items of several tables in one BatchGetItem (strongly consistent by default): for each
-    (model, keys) request, the items found, as instances of the model's item kinds. Keys DynamoDB
-    leaves unprocessed (throttling) are asked for again."""
+    (model, keys) request, the items found, as instances of the model's item kinds.
+
+    Keys DynamoDB leaves unprocessed (it does under throttling, without an error) are asked for
+    again after an exponential backoff with full jitter, as AWS advises; still unprocessed after
+    ``UNPROCESSED_RETRIES`` asks, the read is StoreBusy (503 with Retry-After)."""
     wanted: dict[str, Any] = {}
     for model, keys in requests:
         if keys:
@@ -62,11 +75,17 @@ def batch_read(requests: list[tuple[type[Model], list[tuple[str, str]]]],
             entry["Keys"] += [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
     found: dict[str, list[dict[str, Any]]] = {name: [] for name in wanted}
     connection = connection_of(requests[0][0])
+    retries = 0
     while wanted:
+        if retries:
+            if retries > UNPROCESSED_RETRIES:
+                raise StoreBusy()
+            _sleep(random.uniform(0, min(1.0, UNPROCESSED_FIRST_CAP_SECONDS * 2 ** (retries - 1))))
         answer = connection.dispatch("BatchGetItem", {"RequestItems": wanted})
         for table, items in answer.get("Responses", {}).items():
             found[table].extend(items)
         wanted = answer.get("UnprocessedKeys") or {}
+        retries += 1
     results = []
     for model, _keys in requests:
         results.append([model.from_raw_data(raw) for raw in found.get(model.Meta.table_name, [])])
