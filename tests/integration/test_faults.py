@@ -51,7 +51,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import botocore.endpoint
@@ -621,7 +621,16 @@ def test_groq_failing_leaves_the_explanation_unavailable_and_the_attempt_recorde
     assert _counted(student.user_id)[1:] == (1, 1)
 
 
-
+def _queued_roadmap(auth_fn: Any, profile_fn: Any, roadmaps_fn: Any) -> tuple[HandlerClient, str, str]:
+    """A new student with a profile and a queued roadmap job: (their roadmaps client, token, job id)."""
+    token = register(auth_fn).data["access_token"]
+    profile = {"exam_type": "NEET", "level": "beginner", "study_hours_per_day": 5, "target_date": "2035-06-01",
+               "weak_subjects": []}
+    assert HandlerClient(profile_fn, token=token).put(f"{API}/profile", profile).status == 200
+    student = HandlerClient(roadmaps_fn, token=token)
+    requested = student.post(f"{API}/roadmaps", {"months_available": 4})
+    assert requested.status == 202 and requested.data["status"] == "queued", requested
+    return student, token, requested.data["job_id"]
 
 
 def test_a_roadmap_groq_will_not_serve_is_retried_then_failed_with_a_reason_and_dead_lettered(
@@ -629,12 +638,7 @@ def test_a_roadmap_groq_will_not_serve_is_retried_then_failed_with_a_reason_and_
         queue_url: str, local_aws: Any) -> None:
     # Given Groq answering 429 on every key
     groq_on.then(rate_limited(60))
-    token = register(auth_fn).data["access_token"]
-    profile = {"exam_type": "NEET", "level": "beginner", "study_hours_per_day": 5, "target_date": "2035-06-01",
-               "weak_subjects": []}
-    assert HandlerClient(profile_fn, token=token).put(f"{API}/profile", profile).status == 200
-    student = HandlerClient(roadmaps_fn, token=token)
-    job_id = student.post(f"{API}/roadmaps", {"months_available": 4}).data["job_id"]
+    student, token, job_id = _queued_roadmap(auth_fn, profile_fn, roadmaps_fn)
     # When the worker gets the message, as often as the queue redelivers it
     deliveries = [deliver_to_worker(sqs, queue_url, roadmap_worker_fn) for _ in range(3)]
     # Then each try failed (the message came back), and the last marked the job failed with a reason
@@ -649,3 +653,49 @@ def test_a_roadmap_groq_will_not_serve_is_retried_then_failed_with_a_reason_and_
     # And a redelivery of the dead-lettered message changes nothing
     assert roadmaps.process_job({"job_id": job_id, "user_id": _user_id(token)}, receive_count=1) == "already failed"
     assert roadmap_store.get_job(_user_id(token), job_id).status == "failed"  # type: ignore[union-attr]
+
+
+def test_a_roadmap_job_unreadable_on_its_last_try_is_still_failed_with_a_reason(
+        dynamo: DynamoFaults, auth_fn: Any, profile_fn: Any, roadmaps_fn: Any, roadmap_worker_fn: Any, sqs: Any,
+        queue_url: str) -> None:
+    # Given a queued roadmap job, and DynamoDB throttling every read of it, for good
+    student, _, job_id = _queued_roadmap(auth_fn, profile_fn, roadmaps_fn)
+    dynamo.fail("GetItem", "ProvisionedThroughputExceededException")
+    # When the worker gets its message as often as the queue redelivers it
+    deliveries = [deliver_to_worker(sqs, queue_url, roadmap_worker_fn) for _ in range(3)]
+    dynamo.clear()
+    # Then every try failed, and the last one still marked the job failed (by key, with no read)
+    assert all(d["received"] == 1 and len(d["failed"]) == 1 for d in deliveries)
+    job = student.get(f"{API}/roadmaps/jobs/{job_id}").data
+    assert job["status"] == "failed" and job["error"] == "generation failed: GetError"
+
+
+def test_a_roadmap_job_past_its_deadline_is_failed_when_polled_and_stays_failed(
+        auth_fn: Any, profile_fn: Any, roadmaps_fn: Any, roadmap_worker_fn: Any, sqs: Any, queue_url: str) -> None:
+    # Given a queued job whose message nobody processed (the worker never ran)
+    _, token, job_id = _queued_roadmap(auth_fn, profile_fn, roadmaps_fn)
+    user_id = _user_id(token)
+    created = roadmap_store.get_job(user_id, job_id).created_at  # type: ignore[union-attr]
+    # When the student polls just before the deadline, and just after it
+    before = roadmaps.job_view(user_id, job_id, now=created + roadmaps.JOB_DEADLINE - timedelta(seconds=1))
+    after = roadmaps.job_view(user_id, job_id, now=created + roadmaps.JOB_DEADLINE + timedelta(seconds=1))
+    # Then it is queued, then failed with a reason
+    assert before["status"] == "queued"
+    assert after["status"] == "failed" and after["error"] == "timed out: not generated within 30 minutes"
+    # And a late delivery of its message does not bring it back
+    late = deliver_to_worker(sqs, queue_url, roadmap_worker_fn)
+    assert late["received"] == 1 and late["failed"] == set()
+    assert roadmap_store.get_job(user_id, job_id).status == "failed"  # type: ignore[union-attr]
+
+
+def test_a_finished_roadmap_job_cannot_be_failed_afterwards(
+        auth_fn: Any, profile_fn: Any, roadmaps_fn: Any, roadmap_worker_fn: Any, sqs: Any, queue_url: str) -> None:
+    # Given a job the worker finished (the offline generator: no Groq keys)
+    _, token, job_id = _queued_roadmap(auth_fn, profile_fn, roadmaps_fn)
+    assert deliver_to_worker(sqs, queue_url, roadmap_worker_fn)["failed"] == set()
+    # When a give-up, or a poll long after, would fail it
+    now = datetime.now(UTC) + roadmaps.JOB_DEADLINE * 2
+    assert roadmap_store.fail(_user_id(token), job_id, "too late", now) is False
+    # Then it stays done, with its roadmap
+    job = roadmaps.job_view(_user_id(token), job_id, now=now)
+    assert job["status"] == "done" and job["roadmap"] and "error" not in job

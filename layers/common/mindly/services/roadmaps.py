@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mindly.cache.client import get_json, set_json
@@ -29,6 +29,9 @@ from mindly.store.errors import StaleWrite
 
 CACHE_TTL_SECONDS = 24 * 3600
 MAX_RECEIVES = 3  # the queue's maxReceiveCount: the last try marks the job failed
+# A job not done this long after it was created never will be: three receives of its message take
+# at most 3 x the queue's 6-minute visibility timeout once the worker has it (template.yaml).
+JOB_DEADLINE = timedelta(minutes=30)
 
 
 def _cache_key(fingerprint: dict[str, Any]) -> str:
@@ -67,7 +70,7 @@ def request_roadmap(user_id: str, months: int | None, weak_subjects: list[str] |
     try:
         enqueue({"job_id": job_id, "user_id": user_id})
     except Exception as exc:
-        store.fail(job, "could not be queued", now)
+        store.fail(user_id, job_id, "could not be queued", now)
         raise ServiceUnavailable("Roadmap generation is unavailable; try again") from exc
     return 202, {"job_id": job_id, "status": store.QUEUED, "poll_url": f"/api/v1/roadmaps/jobs/{job_id}"}
 
@@ -77,11 +80,20 @@ def _cached(fingerprint: dict[str, Any]) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-def job_view(user_id: str, job_id: str) -> dict[str, Any]:
-    """GET /roadmaps/jobs/{job_id}: the student's own jobs only (another's is 404)."""
+def job_view(user_id: str, job_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """GET /roadmaps/jobs/{job_id}: the student's own jobs only (another's is 404).
+
+    A job still queued or running ``JOB_DEADLINE`` after it was created will not finish (its
+    message has been through every receive, or was lost): it is marked failed here, once, so the
+    student is not left polling, and a late delivery of its message finds it failed."""
+    now = now or datetime.now(UTC)
     job = store.get_job(user_id, job_id)
     if job is None:
         raise NotFound("No such roadmap job")
+    if job.status in (store.QUEUED, store.RUNNING) and now - job.created_at > JOB_DEADLINE:
+        minutes = int(JOB_DEADLINE.total_seconds() // 60)
+        store.fail(user_id, job_id, f"timed out: not generated within {minutes} minutes", now)
+        job = store.get_job(user_id, job_id) or job
     answer: dict[str, Any] = {"job_id": job.job_id, "status": job.status}
     if job.roadmap is not None:
         answer["roadmap"] = job.roadmap
@@ -129,9 +141,23 @@ def generate(fingerprint: dict[str, Any]) -> plans.Roadmap:
 
 
 def process_job(message: dict[str, Any], receive_count: int, now: datetime | None = None) -> str:
-    """Handle one SQS message; returns what happened. Raises to have the message retried."""
+    """Handle one SQS message; returns what happened. Raises to have the message retried.
+
+    Whatever fails on the last receive (generation, or reading or writing the job), the job is
+    marked failed with a reason before the message goes to the dead-letter queue; should even that
+    write fail, ``job_view`` fails the job once it is past ``JOB_DEADLINE``."""
     now = now or datetime.now(UTC)
-    job = store.get_job(str(message["user_id"]), str(message["job_id"]))
+    user_id, job_id = str(message["user_id"]), str(message["job_id"])
+    try:
+        return _run_job(user_id, job_id, now)
+    except Exception as exc:
+        if receive_count >= MAX_RECEIVES:
+            _give_up(user_id, job_id, f"generation failed: {type(exc).__name__}", now)
+        raise
+
+
+def _run_job(user_id: str, job_id: str, now: datetime) -> str:
+    job = store.get_job(user_id, job_id)
     if job is None:
         return "unknown job"
     if job.status in (store.DONE, store.FAILED):
@@ -140,17 +166,20 @@ def process_job(message: dict[str, Any], receive_count: int, now: datetime | Non
         store.start(job)
     except StaleWrite:
         return "already finished"
-    try:
-        roadmap = generate(dict(job.request))
-    except Exception as exc:
-        if receive_count >= MAX_RECEIVES:
-            store.fail(job, f"generation failed: {type(exc).__name__}", now)
-            logger.warning("roadmap job failed", extra={"job_id": job.job_id})
-        raise
-    result = roadmap.model_dump()
+    result = generate(dict(job.request)).model_dump()
     store.finish(job, result, now)
     set_json(_cache_key(dict(job.request)), result, CACHE_TTL_SECONDS)
     return "done"
+
+
+def _give_up(user_id: str, job_id: str, reason: str, now: datetime) -> None:
+    try:
+        failed = store.fail(user_id, job_id, reason, now)
+    except Exception as exc:  # the caller's own error is the one to raise
+        logger.warning("roadmap job could not be marked failed", extra={"job_id": job_id, "error": type(exc).__name__})
+        return
+    if failed:
+        logger.warning("roadmap job failed", extra={"job_id": job_id, "reason": reason})
 
 
 def sqs_enqueue(body: dict[str, Any]) -> None:

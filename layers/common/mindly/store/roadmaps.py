@@ -75,9 +75,20 @@ def finish(job: RoadmapJobItem, roadmap: dict[str, Any], at: datetime) -> None:
         transaction.save(latest)
 
 
-def fail(job: RoadmapJobItem, reason: str, at: datetime) -> None:
-    job.update(actions=[RoadmapJobItem.status.set(FAILED), RoadmapJobItem.error.set(reason[:500]),
-                        RoadmapJobItem.finished_at.set(at)])
+def fail(user_id: str, job_id: str, reason: str, at: datetime) -> bool:
+    """queued/running -> failed with ``reason``, by key (it needs no read, so it can still be written
+    when the job could not be read). False when the job is done or failed already, or missing: a
+    job's outcome is decided once."""
+    job = RoadmapJobItem(*job_key(user_id, job_id))
+    try:
+        job.update(actions=[RoadmapJobItem.status.set(FAILED), RoadmapJobItem.error.set(reason[:500]),
+                            RoadmapJobItem.finished_at.set(at)],
+                   condition=RoadmapJobItem.status.is_in(QUEUED, RUNNING))
+    except UpdateError as exc:
+        if response_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def latest(user_id: str) -> LatestRoadmapItem | None:
