@@ -187,3 +187,15 @@ def fake() -> Any:
     server = FakeGroq().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def groq_on(settings: Any, fake: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Groq configured with two keys, both answered by ``fake``."""
+    from support import point_groq_at
+
+    from mindly.llm import client as llm_client
+
+    point_groq_at(settings, monkeypatch, fake.url, "gsk_fake_1", "gsk_fake_2")
+    yield fake
+    llm_client.groq_client.cache_clear()

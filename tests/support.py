@@ -166,3 +166,17 @@ def deliver_to_worker(sqs: Any, queue_url: str, worker: Any) -> dict[str, Any]:
         else:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return {"received": len(received), "failed": failed}
+
+
+def point_groq_at(settings: Any, monkeypatch: Any, url: str, *keys: str) -> None:
+    """Give the live settings these Groq keys (GROQ_API_KEY_1, _2, ...) and a fake server's URL, and
+    drop the cached client so the next call builds one with them. Call ``groq_client.cache_clear()``
+    again after the test, so later tests do not keep this client."""
+    from pydantic import SecretStr
+
+    from mindly.llm import client as llm_client
+
+    for number, key in enumerate(keys, start=1):
+        monkeypatch.setattr(settings, f"groq_api_key_{number}", SecretStr(key))
+    monkeypatch.setattr(settings, "groq_base_url", url)
+    llm_client.groq_client.cache_clear()

@@ -58,7 +58,6 @@ import botocore.endpoint
 import botocore.retries.standard
 import pytest
 from botocore.awsrequest import AWSResponse
-from pydantic import SecretStr
 from support import PASSWORD, Answer, HandlerClient, deliver_to_worker, register, unique_email
 
 from infra.fake_groq import FakeGroq, ok, rate_limited
@@ -565,16 +564,6 @@ def test_with_redis_down_roadmaps_are_generated_without_their_cache(
 
 
 # --- Groq -------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def groq_on(settings: Any, fake: FakeGroq, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGroq]:
-    monkeypatch.setattr(settings, "groq_api_key_1", SecretStr("gsk_fault_1"))
-    monkeypatch.setattr(settings, "groq_api_key_2", SecretStr("gsk_fault_2"))
-    monkeypatch.setattr(settings, "groq_base_url", fake.url)
-    llm_client.groq_client.cache_clear()
-    yield fake
-    llm_client.groq_client.cache_clear()
-
 
 EXPLANATION = {"text": "A is right: one is the identity of the AND operation."}
 

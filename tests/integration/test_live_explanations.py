@@ -8,28 +8,16 @@ import uuid
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from support import HandlerClient, register
 
 from infra.fake_groq import FakeGroq, ok, server_error, slow
 from mindly.domain.content import content_id
 from mindly.domain.content_formats import RawRecord
-from mindly.llm import client as llm_client
 from mindly.services import content
 
 API = "/api/v1"
 SOURCE = f"live-{uuid.uuid4().hex[:8]}"
 TEXT = "Because B follows from the definition, while D confuses the two ideas entirely."
-
-
-@pytest.fixture
-def groq_on(settings: Any, fake: FakeGroq, monkeypatch: pytest.MonkeyPatch) -> FakeGroq:
-    monkeypatch.setattr(settings, "groq_api_key_1", SecretStr("gsk_fake_1"))
-    monkeypatch.setattr(settings, "groq_api_key_2", SecretStr("gsk_fake_2"))
-    monkeypatch.setattr(settings, "groq_base_url", fake.url)
-    llm_client.groq_client.cache_clear()
-    yield fake
-    llm_client.groq_client.cache_clear()
 
 
 def _questions(count: int) -> list[str]:

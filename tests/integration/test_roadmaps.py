@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
-from support import HandlerClient, deliver_to_worker, register
+from support import HandlerClient, deliver_to_worker, point_groq_at, register
 
 from infra.fake_groq import FakeGroq, ok
 from mindly.domain import roadmap as plans
@@ -98,9 +97,7 @@ def test_jobs_are_private_and_requests_validated(student: HandlerClient, auth_fn
 @pytest.fixture
 def fake_groq(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGroq]:
     server = FakeGroq().start()
-    monkeypatch.setattr(settings, "groq_api_key_1", SecretStr("gsk_fake"))
-    monkeypatch.setattr(settings, "groq_base_url", server.url)
-    llm_client.groq_client.cache_clear()
+    point_groq_at(settings, monkeypatch, server.url, "gsk_fake")
     yield server
     llm_client.groq_client.cache_clear()
     server.stop()

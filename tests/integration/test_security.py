@@ -39,8 +39,7 @@ from typing import Any
 import jwt
 import pytest
 from fastapi.routing import APIRoute
-from pydantic import SecretStr
-from support import PASSWORD, Answer, HandlerClient, register, unique_email
+from support import PASSWORD, Answer, HandlerClient, point_groq_at, register, unique_email
 
 from infra.fake_groq import FakeGroq, ok, server_error
 from infra.functions import load_function
@@ -707,11 +706,9 @@ def fake_groq() -> Iterator[FakeGroq]:
 @pytest.fixture
 def groq_key(settings: Any, fake_groq: FakeGroq, monkeypatch: pytest.MonkeyPatch) -> str:
     key = f"gsk_security_{uuid.uuid4().hex}"
-    monkeypatch.setattr(settings, "groq_api_key_1", SecretStr(key))
-    monkeypatch.setattr(settings, "groq_base_url", fake_groq.url)
+    point_groq_at(settings, monkeypatch, fake_groq.url, key)
     # A loaded test machine must not turn the explained answer into "unavailable"
     monkeypatch.setattr(settings, "explanation_budget_seconds", 30.0)
-    llm_client.groq_client.cache_clear()
     yield key
     llm_client.groq_client.cache_clear()
 
