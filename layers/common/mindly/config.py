@@ -7,7 +7,7 @@ gets ``SSM_PREFIX`` and the SecureString parameters below it are read once per c
 start, with botocore (already imported by pynamodb, so it costs no extra import time).
 
 This is a plain pydantic model rather than pydantic-settings: every API function imports it at cold
-start, and pydantic-settings (with python-dotenv and argparse behind it) cost ~5 % of the cold-start
+start, and pydantic-settings (with python-dotenv and argparse behind it) cost ~4 % of the cold-start
 floor for a feature we use one line of (bench/cold_start.py measures it).
 """
 

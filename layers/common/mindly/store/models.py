@@ -31,7 +31,7 @@ from mindly.config import get_settings
 from mindly.exceptions import StoreBusy
 
 # BatchGetItem: how often keys DynamoDB left unprocessed are asked for again, and the backoff cap of
-# the first of those asks (doubling each time, at most 1 s; full jitter). Worst case ~3 s of waiting.
+# the first of those asks (doubling each time, at most 1 s; full jitter): at most 2.55 s of waiting.
 UNPROCESSED_RETRIES = 6
 UNPROCESSED_FIRST_CAP_SECONDS = 0.05
 _sleep: Callable[[float], None] = time.sleep  # tests record the backoffs instead
