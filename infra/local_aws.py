@@ -8,6 +8,10 @@ queues of template.yaml.
 The pieces are usable on their own: ``start_moto`` (server only, touches no global state),
 ``configure_env`` (environment variables only), ``create_tables`` / ``create_queues`` (idempotent,
 from ``infra.cfn``'s reading of template.yaml) and ``reset`` (moto's reset API: forget everything).
+
+``start_moto`` also makes moto's DynamoDB behave as DynamoDB where it differs in ways the tests or
+the dev server would notice: one request at a time, a failed transaction undone item by item (no
+table copies), DynamoDB's size and count limits, and no model objects kept for moto's dashboard.
 """
 
 from __future__ import annotations
@@ -77,44 +81,400 @@ def serialize_dynamodb_requests() -> None:
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
-def copy_each_table_once_per_transaction() -> None:
-    """Make moto's TransactWriteItems back up each table once, not once per item.
+# --- what moto does differently from DynamoDB, made to match ----------------------------------------
 
-    moto 5 deep-copies the whole table for every item of a transaction (to roll back on failure),
-    though one copy per table is all the rollback needs; a submit (7-10 items) cost ~0.3 s under
-    the lock above and stalled every other request behind it (bench/load.py). The copies are
-    memoised for the duration of one call. Safe only because requests are serialised: the module's
-    ``copy`` is swapped while the call runs.
+# DynamoDB's limits (the 400 KB item is 400 * 1024 bytes, measured as below).
+MAX_ITEM_BYTES = 400 * 1024
+MAX_TRANSACTION_ACTIONS = 100
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+MAX_BATCH_WRITE_REQUESTS = 25
+MAX_PAGE_BYTES = 1024 * 1024
+
+
+def _number_bytes(text: str) -> int:
+    """What DynamoDB charges for a number: one byte, plus one per pair of significant digits (pairs
+    are counted from the decimal point, so ``3.14159`` costs 5 where ``123456`` costs 4), plus one
+    when negative. Leading and trailing zeros cost nothing. AWS documents this only roughly
+    ("1 byte per two significant digits, plus 1"); this is the closest rule we know."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        sign, digits, exponent = Decimal(text).as_tuple()
+    except (InvalidOperation, ValueError, TypeError):
+        return len(str(text))
+    if not isinstance(exponent, int):  # NaN / infinity: moto refuses these anyway
+        return len(str(text))
+    significant = "".join(map(str, digits)).lstrip("0")
+    if not significant:
+        return 1
+    stripped = significant.rstrip("0")
+    exponent += len(significant) - len(stripped)
+    highest_pair = (exponent + len(stripped) - 1) // 2
+    lowest_pair = exponent // 2
+    return 1 + (highest_pair - lowest_pair + 1) + (1 if sign else 0)
+
+
+def _binary_bytes(value: Any) -> int:
+    # moto keeps binary values as the base64 text of the request; DynamoDB counts the raw bytes.
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    text = str(value).rstrip("=")
+    return len(text) * 3 // 4
+
+
+def attribute_value_bytes(value: Any) -> int:
+    """The size DynamoDB gives one attribute value (a moto ``DynamoType`` or a request's
+    ``{"S": ...}`` form), by the rules of "Item sizes and formats" in the developer guide: strings
+    their UTF-8 bytes, binary its raw bytes, booleans and nulls 1, sets the sum of their members,
+    lists and maps 3 bytes plus, per element, 1 byte, the element and (maps) its name's bytes."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if isinstance(value, DynamoType):
+        kind, data = value.type, value.value
+    else:
+        ((kind, data),) = value.items()
+    if kind == "S":
+        return len(data.encode("utf-8"))
+    if kind == "N":
+        return _number_bytes(data)
+    if kind == "B":
+        return _binary_bytes(data)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(member.encode("utf-8")) for member in data)
+    if kind == "NS":
+        return sum(_number_bytes(member) for member in data)
+    if kind == "BS":
+        return sum(_binary_bytes(member) for member in data)
+    if kind == "L":
+        return 3 + sum(1 + attribute_value_bytes(element) for element in data)
+    if kind == "M":
+        return 3 + sum(1 + len(name.encode("utf-8")) + attribute_value_bytes(element)
+                       for name, element in data.items())
+    return len(str(data).encode("utf-8"))
+
+
+def item_bytes(attributes: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it against 400 KB: each attribute's name bytes plus its
+    value's size (``attributes`` in either moto's or the request's form)."""
+    return sum(len(name.encode("utf-8")) + attribute_value_bytes(value) for name, value in attributes.items())
+
+
+def _key_of(table: Any, attributes: dict[str, Any]) -> dict[str, Any]:
+    key = {table.hash_key_attr: attributes[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = attributes[table.range_key_attr]
+    return key
+
+
+def _action_key(table: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    return _key_of(table, op["Item"] if op_type == "Put" else op["Key"])
+
+
+class _ItemSnapshot:
+    """One item as it was before a write, so the write can be undone: the item itself (None when
+    there was none) and whether its partition already had a bucket in moto's nested dict."""
+
+    def __init__(self, backend: Any, table: Any, key: dict[str, Any], deep: bool) -> None:
+        import copy
+
+        self.table = table
+        self.hash_value, self.range_value = backend.get_keys_value(table, key)
+        items = table.items
+        if self.range_value is None:
+            item = items.get(self.hash_value)
+            self.had_bucket = True
+        else:
+            bucket = items.get(self.hash_value)
+            self.had_bucket = bucket is not None
+            item = bucket.get(self.range_value) if bucket is not None else None
+        # An update changes the stored item in place, so only it needs a copy; a put or delete
+        # replaces or drops the object and leaves the original untouched.
+        self.item = copy.deepcopy(item) if deep and item is not None else item
+
+    def restore(self) -> None:
+        items = self.table.items
+        if self.range_value is None:
+            if self.item is None:
+                items.pop(self.hash_value, None)
+            else:
+                items[self.hash_value] = self.item
+            return
+        if self.item is not None:
+            items[self.hash_value][self.range_value] = self.item
+            return
+        bucket = items.get(self.hash_value)
+        if bucket is not None:
+            bucket.pop(self.range_value, None)
+            if not bucket and not self.had_bucket:
+                items.pop(self.hash_value, None)
+
+
+class _TransactionState(threading.local):
+    active = False
+
+
+_TRANSACTION = _TransactionState()
+
+
+class ValidationError(Exception):  # the class name is the cancellation reason's code
+    """Raised by an Update inside a transaction that DynamoDB would cancel with a ``ValidationError``
+    reason: moto reports an action's exception under its class name and message."""
+
+
+class _TableCopiesOff:
+    """Stands in for the ``copy`` module inside moto's DynamoDB models while a transaction runs:
+    a table "copied" for the rollback is the table itself (the rollback here works per item), any
+    other copy is a real one."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        if isinstance(value, Table):
+            return value
+        return self._real.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def roll_back_transactions_by_item() -> None:
+    """Make a failed TransactWriteItems undo only the items it wrote, instead of moto's whole-table
+    backups.
+
+    moto 5 deep-copies every table a transaction names before it starts (once per action, in fact),
+    and restores the copies on failure. That costs time and memory in proportion to the table, not
+    the transaction: with 20,000 items one write took seconds, and the copies stayed alive through
+    moto's instance tracker (see ``stop_tracking_model_instances``) until the stack ran out of
+    memory. A transaction can only change the items its actions name, so before it runs we keep
+    those items (a reference for Put/Delete/ConditionCheck, a copy for Update, which edits in place)
+    and on any failure put exactly them back: originals restored, items it created deleted. moto's
+    own evaluation (conditions, cancellation reasons in order, validation) is unchanged; it just
+    gets the live table as its "backup", so its own restore is a no-op. Requests are serialised by
+    ``_DYNAMODB_LOCK``, which also makes swapping the models module's ``copy`` safe.
     """
     import copy
 
     from moto.dynamodb import models
 
-    if getattr(models.DynamoDBBackend.transact_write_items, "_mindly_once", False):
+    if getattr(models.DynamoDBBackend.transact_write_items, "_mindly_by_item", False):
         return
     original = models.DynamoDBBackend.transact_write_items
 
-    class _OncePerCall:
-        def __init__(self) -> None:
-            self.copies: dict[int, Any] = {}
-
-        def deepcopy(self, value: Any, memo: Any = None) -> Any:
-            if not isinstance(value, models.Table):  # item copies (update_item) stay as they were
-                return copy.deepcopy(value, memo)
-            if id(value) not in self.copies:
-                self.copies[id(value)] = copy.deepcopy(value, memo)
-            return self.copies[id(value)]
-
-    def transact_write_items(self: Any, transact_items: Any) -> Any:
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
         with _DYNAMODB_LOCK:
-            models.copy = _OncePerCall()  # type: ignore[assignment]
+            _check_transaction(self, transact_items)
+            snapshots = []
+            for action in transact_items:
+                try:
+                    ((op_type, op),) = action.items()
+                    table = self.tables[op["TableName"]]
+                    snapshots.append(_ItemSnapshot(self, table, _action_key(table, op_type, op),
+                                                   deep=op_type == "Update"))
+                except Exception:  # a malformed action writes nothing; moto reports it
+                    continue
+            models.copy = _TableCopiesOff(copy)  # type: ignore[assignment]
+            _TRANSACTION.active = True
             try:
                 return original(self, transact_items)
+            except BaseException:
+                # Latest first, so if two snapshots name one item the earliest (the state before
+                # the transaction) is what stays.
+                for snapshot in reversed(snapshots):
+                    snapshot.restore()
+                raise
             finally:
-                models.copy = copy
+                _TRANSACTION.active = False
+                models.copy = copy  # type: ignore[assignment]
 
-    transact_write_items._mindly_once = True  # type: ignore[attr-defined]
+    transact_write_items._mindly_by_item = True  # type: ignore[attr-defined]
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def stop_tracking_model_instances(services: tuple[str, ...] = ("dynamodb", "sqs", "events")) -> None:
+    """Stop moto from keeping every model object it ever created, for the services the stack runs.
+
+    moto's ``BaseModel.__new__`` appends each new instance to a class-level list (for its web
+    dashboard, which we do not use). For DynamoDB that is every item ever written or read back
+    (query results are copies) and every table backup of every transaction, none of which can then
+    be freed: the stack grew by megabytes per transactional write. The classes of these services
+    get a plain ``__new__``; nothing in moto reads their lists (S3's does, so it is left alone).
+    """
+    import importlib
+
+    from moto.core.common_models import BaseModel
+
+    for service in services:
+        importlib.import_module(f"moto.{service}.models")
+
+    def untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    pending = list(BaseModel.__subclasses__())
+    seen: set[type] = set()
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.split(".")[1:2] and cls.__module__.split(".")[1] in services:
+            if cls.__dict__.get("__new__") is None:
+                cls.__new__ = staticmethod(untracked_new)  # type: ignore[assignment]
+            cls.instances_tracked = []  # type: ignore[attr-defined]  # drop what was kept so far
+
+
+def _too_large_message(kind: str) -> str:
+    return {"put": "Item size has exceeded the maximum allowed size",
+            "update": "Item size to update has exceeded the maximum allowed size"}[kind]
+
+
+def _check_transaction(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    """What DynamoDB refuses in a TransactWriteItems before running any of it: more than 100
+    actions, two actions on one item, a Put item over 400 KB, more than 4 MB in all."""
+    from moto.dynamodb.exceptions import (
+        ItemSizeTooLarge,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+    )
+
+    if len(transact_items) > MAX_TRANSACTION_ACTIONS:
+        raise TooManyTransactionsException()
+    targets: set[tuple[str, str]] = set()
+    total = 0
+    for action in transact_items:
+        if len(action) != 1:
+            continue  # moto refuses it with its own message
+        ((op_type, op),) = action.items()
+        table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+        if table is None:
+            continue  # moto answers the missing table
+        try:
+            key = _action_key(table, op_type, op)
+        except (KeyError, TypeError):
+            continue  # a malformed key is moto's to report
+        target = (op["TableName"], json.dumps(key, sort_keys=True))
+        if target in targets:
+            raise MultipleTransactionsException()
+        targets.add(target)
+        if op_type == "Put":
+            size = item_bytes(op["Item"])
+            if size > MAX_ITEM_BYTES:
+                raise ItemSizeTooLarge()
+        else:
+            # What an Update will weigh depends on the stored item; what it sends does not.
+            size = item_bytes(key) + sum(attribute_value_bytes(value)
+                                         for value in (op.get("ExpressionAttributeValues") or {}).values())
+        total += size
+    if total > MAX_TRANSACTION_BYTES:
+        raise MockValidationException("Transaction request cannot be larger than 4 MB")
+
+
+def enforce_dynamodb_limits() -> None:
+    """Make moto refuse what DynamoDB refuses, with DynamoDB's error codes and messages.
+
+    moto 5 already refuses more than 100 actions in a transaction, two actions on one item, and
+    more than 100 keys in a BatchGetItem, and already cuts BatchGetItem answers at 16 MB (the rest
+    as UnprocessedKeys) and Query/Scan pages at about 1 MB (LastEvaluatedKey). What it gets wrong
+    or lacks:
+
+    - item size: moto measures its own way (numbers by their text, no list/map overhead) against
+      405,000 bytes, and only when a top-level attribute is set, so an update growing a nested list
+      or map is never refused, and a refused update is left half-applied (or, on a new key, leaves
+      an item behind). Here every value is measured as DynamoDB does (``attribute_value_bytes``,
+      which moto's page and batch limits then use too) against 400 KB: PutItem, BatchWriteItem
+      and a transaction's Put are refused before anything is written ("Item size has exceeded
+      the maximum allowed size"); an UpdateItem whose result is too large is undone and refused
+      ("Item size to update has exceeded..."), inside a transaction as a ``ValidationError``
+      cancellation reason, as DynamoDB reports it;
+    - the 4 MB of a transaction (``_check_transaction``);
+    - BatchWriteItem: more than 25 requests, or two requests on one key.
+    """
+    from moto.dynamodb import models
+    from moto.dynamodb.exceptions import ItemSizeTooLarge, ItemSizeToUpdateTooLarge, MockValidationException
+    from moto.dynamodb.models import dynamo_type, table
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(models.DynamoDBBackend.put_item, "_mindly_limits", False):
+        return
+
+    # One measure everywhere: moto's page (1 MB) and BatchGetItem (16 MB) limits use it too.
+    dynamo_type.DynamoType.size = attribute_value_bytes  # type: ignore[method-assign,assignment]
+    table.RESULT_SIZE_LIMIT = MAX_PAGE_BYTES  # type: ignore[attr-defined]
+    # moto's own check (per attribute set, its own measure, 405,000 bytes) is replaced by ours.
+    dynamo_type.LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[assignment,method-assign]
+
+    original_put = models.DynamoDBBackend.put_item
+    original_update = models.DynamoDBBackend.update_item
+    original_batch_write = DynamoHandler.batch_write_item
+
+    def put_item(self: Any, table_name: str, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        if item_bytes(item_attrs) > MAX_ITEM_BYTES:
+            raise ItemSizeTooLarge()
+        return original_put(self, table_name, item_attrs, *args, **kwargs)
+
+    def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        table_name = args[0] if args else kwargs["table_name"]
+        key = args[1] if len(args) > 1 else kwargs["key"]
+        try:
+            target = self.get_table(table_name)
+            snapshot: _ItemSnapshot | None = _ItemSnapshot(self, target, _key_of(target, key), deep=True)
+        except Exception:  # a bad key or table: moto's update answers it
+            snapshot = None
+        try:
+            item = original_update(self, *args, **kwargs)
+        except BaseException:
+            # DynamoDB applies an update entirely or not at all; moto can stop halfway.
+            if snapshot is not None:
+                snapshot.restore()
+            raise
+        if item is not None and item.size() > MAX_ITEM_BYTES:
+            if snapshot is not None:
+                snapshot.restore()
+            if _TRANSACTION.active:
+                raise ValidationError(_too_large_message("update"))
+            raise ItemSizeToUpdateTooLarge()
+        return item
+
+    def batch_write_item(handler: Any) -> Any:
+        requests = handler.body.get("RequestItems") or {}
+        for table_name, table_requests in requests.items():
+            if len(table_requests) > MAX_BATCH_WRITE_REQUESTS:
+                raise MockValidationException(
+                    f"1 validation error detected: Value '{{{table_name}={len(table_requests)} requests}}' at "
+                    "'requestItems' failed to satisfy constraint: Map value must satisfy constraint: "
+                    f"[Member must have length less than or equal to {MAX_BATCH_WRITE_REQUESTS}, "
+                    "Member must have length greater than or equal to 1]")
+        if sum(len(table_requests) for table_requests in requests.values()) > MAX_BATCH_WRITE_REQUESTS:
+            raise MockValidationException("Too many items requested for the BatchWriteItem call")
+        for table_name, table_requests in requests.items():
+            target = handler.dynamodb_backend.tables.get(table_name)
+            keys: set[str] = set()
+            for request in table_requests:
+                put = request.get("PutRequest")
+                if put is not None and item_bytes(put.get("Item") or {}) > MAX_ITEM_BYTES:
+                    raise ItemSizeTooLarge()
+                if target is None:
+                    continue
+                try:
+                    key = _key_of(target, put["Item"] if put is not None else request["DeleteRequest"]["Key"])
+                except (KeyError, TypeError):
+                    continue  # moto reports the malformed request
+                marker = json.dumps(key, sort_keys=True)
+                if marker in keys:
+                    raise MockValidationException("Provided list of item keys contains duplicates")
+                keys.add(marker)
+        return original_batch_write(handler)
+
+    put_item._mindly_limits = True  # type: ignore[attr-defined]
+    models.DynamoDBBackend.put_item = put_item  # type: ignore[method-assign]
+    models.DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    DynamoHandler.batch_write_item = batch_write_item  # type: ignore[method-assign]
 
 
 def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
@@ -132,7 +492,9 @@ def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
             except OSError as exc:
                 raise RuntimeError(f"cannot start moto on 127.0.0.1:{port}: {exc}") from exc
     serialize_dynamodb_requests()
-    copy_each_table_once_per_transaction()
+    roll_back_transactions_by_item()
+    stop_tracking_model_instances()
+    enforce_dynamodb_limits()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _host, bound_port = server.get_host_and_port()
