@@ -7,9 +7,11 @@
     create-admin EMAIL          make an account an administrator (creating it when absent; the
                                 password comes from MINDLY_ADMIN_PASSWORD or a prompt)
 
-By default a command runs against the local stack that ``bash infra/dev.sh serve`` started (it
-finds it through ``.local/stack.json``). With ``--env`` it uses this process's environment as it is
-(for a deployed environment: table names, region and credentials, SSM_PREFIX).
+By default a command runs against the local stack that ``bash infra/dev.sh serve`` started: each
+stack writes ``.local/stacks/<port>.json`` (``infra.stacks``). With one stack running it uses that
+one; with several, name one with ``--port N`` (or MINDLY_STACK_PORT=N). With ``--env`` it uses this
+process's environment as it is (for a deployed environment: table names, region and credentials,
+SSM_PREFIX).
 """
 
 from __future__ import annotations
@@ -24,19 +26,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.functions import STATE_FILE, load_function, use_layer
+from infra import stacks
+from infra.functions import STATE_DIR, load_function, use_layer
 
 
-def _use_local_stack(state_file: Path) -> None:
-    if not state_file.exists():
-        raise SystemExit("No running local stack found (.local/stack.json): start one with "
-                         "`bash infra/dev.sh serve`, or pass --env to use this environment as it is.")
-    state = json.loads(state_file.read_text())
-    os.environ.update(state["env"])
+def _use_local_stack(port: int | None, state_file: Path | None, state_dir: Path) -> stacks.StackState:
+    try:
+        state = stacks.find_stack(port, state_file, state_dir)
+    except stacks.NoStack as exc:
+        raise SystemExit(str(exc)) from exc
+    os.environ.update(state.env)
     # moto accepts any credentials; never send real ones to the local emulator.
     os.environ["AWS_ACCESS_KEY_ID"] = os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("SSM_PREFIX", None)
+    return state
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"not a port: {text!r}")
+    return port
 
 
 def scheduled_event(at: datetime) -> dict[str, Any]:
@@ -108,26 +122,46 @@ def import_file(kind: str, path: Path, fmt: str | None) -> dict[str, Any]:
 
 
 def create_admin(email: str, name: str) -> dict[str, Any]:
+    """Make ``email`` an administrator, creating the account (with no session) when it is absent.
+
+    No token is issued: an operator needs none, and the local stack's JWT signing key is random per
+    start and never leaves its process (the state file holds no secret), so this must not need it."""
     use_layer()
     from mindly.config import get_settings
-    from mindly.exceptions import Conflict
-    from mindly.services import auth
+    from mindly.exceptions import ValidationFailed
+    from mindly.services import auth, passwords, tokens
     from mindly.store import users
+    from mindly.store.errors import AlreadyExists
+    from mindly.store.models import UserItem
 
-    normalized = auth.normalize_email(email)
+    try:
+        normalized = auth.normalize_email(email)
+    except ValidationFailed as exc:
+        raise SystemExit(f"create-admin: {exc}") from exc
     user_id = users.find_user_id_by_email(normalized)
     created = False
     if user_id is None:
         password = os.environ.get("MINDLY_ADMIN_PASSWORD") or getpass.getpass(f"password for {normalized}: ")
         try:
-            user_id = auth.register(get_settings(), normalized, password, name).user.user_id
+            passwords.check_password_rules(password)
+        except ValidationFailed as exc:
+            raise SystemExit(f"create-admin: {exc}") from exc
+        user_id = tokens.new_id()
+        new_account = UserItem(
+            users.user_key(user_id), "ACCOUNT", user_id=user_id, email=normalized, name=name.strip(),
+            role="admin", password_hash=passwords.hash_password(password, get_settings().bcrypt_rounds),
+            created_at=datetime.now(UTC).replace(microsecond=0), failed_logins=[],
+        )
+        try:
+            users.create_user(new_account)
             created = True
-        except Conflict:
+        except AlreadyExists:  # made by someone else meanwhile
             user_id = users.find_user_id_by_email(normalized)
     account = users.get_user(str(user_id))
     if account is None:
         raise SystemExit(f"no account for {normalized}")
-    users.set_role(account, "admin")
+    if account.role != "admin":
+        users.set_role(account, "admin")
     return {"email": normalized, "user_id": account.user_id, "created": created, "role": "admin"}
 
 
@@ -148,28 +182,50 @@ def _run_command(args: argparse.Namespace) -> dict[str, Any]:
     return create_admin(args.email, args.name)
 
 
+def _stack_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """Options choosing the stack, accepted before or after the command (``cli --port 8001 seed-badges``
+    or ``cli seed-badges --port 8001``)."""
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument("--env", action="store_true", default=default(False),
+                        help="use this environment instead of a local stack")
+    parser.add_argument("--port", type=_port, default=default(None),
+                        help=f"the local stack on this port (default ${stacks.PORT_ENV}, else the only one running)")
+    parser.add_argument("--state-file", type=Path, default=default(None),
+                        help="the running local stack's state file (instead of finding it by port)")
+    parser.add_argument("--state-dir", type=Path, default=default(STATE_DIR),
+                        help="where the running stacks' state files are (default .local/stacks)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="infra.cli", description="Mindly operator commands.")
-    parser.add_argument("--env", action="store_true", help="use this environment instead of the local stack")
-    parser.add_argument("--state-file", type=Path, default=STATE_FILE,
-                        help="the running local stack's state file (default .local/stack.json)")
+    _stack_options(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("seed-badges", help="store the bundled badge catalog (idempotent)")
-    daily = commands.add_parser("daily-streaks", help="run the daily-streak job once")
+    options = argparse.ArgumentParser(add_help=False)
+    _stack_options(options, defaults=False)
+    commands.add_parser("seed-badges", parents=[options], help="store the bundled badge catalog (idempotent)")
+    daily = commands.add_parser("daily-streaks", parents=[options], help="run the daily-streak job once")
     daily.add_argument("--at", type=_instant, default=None,
                        help="the run's time (ISO 8601 with zone); default now")
-    importer = commands.add_parser("import", help="import questions or flashcards from a file")
+    importer = commands.add_parser("import", parents=[options], help="import questions or flashcards from a file")
     importer.add_argument("kind", choices=["questions", "flashcards"])
     importer.add_argument("file", type=Path)
     importer.add_argument("--format", choices=["json", "jsonl", "csv", "aqua"], default=None,
                           help="default: from the file name (.json, .jsonl, .csv); aqua: AQuA-RAT lines "
                                "as CAT Quantitative Aptitude questions")
-    admin = commands.add_parser("create-admin", help="make an account an administrator")
+    admin = commands.add_parser("create-admin", parents=[options], help="make an account an administrator")
     admin.add_argument("email")
     admin.add_argument("--name", default="Mindly Admin", help="name of a new account")
     args = parser.parse_args(argv)
     if not args.env:
-        _use_local_stack(args.state_file)
+        port = args.port
+        if port is None and os.environ.get(stacks.PORT_ENV):
+            try:
+                port = _port(os.environ[stacks.PORT_ENV])
+            except argparse.ArgumentTypeError as exc:
+                parser.error(f"{stacks.PORT_ENV}: {exc}")
+        _use_local_stack(port, args.state_file, args.state_dir)
     # The functions log JSON lines to stdout, as Lambda wants; here stdout is for the result alone.
     with contextlib.redirect_stdout(sys.stderr):
         result = _run_command(args)

@@ -15,18 +15,18 @@ Groq is real when GROQ_API_KEY_1..5 are set, otherwise the offline generator ans
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra import cfn, local_aws
-from infra.functions import STATE_FILE, load_function, use_layer
+from infra import cfn, local_aws, stacks
+from infra.functions import STATE_DIR, load_function, use_layer
 from infra.upstash_local import LocalUpstash
 
 DEFAULT_CORS = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173"
@@ -77,12 +77,12 @@ def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: 
     upstash = configure_redis(dict(os.environ))
     use_layer()
 
-    from infra.router import GatewayRouter
+    from infra.router import GatewayRouter, function_timeouts
     from infra.sqs_poller import SqsPoller
 
     template = cfn.load_template()
     routes = [(route, load_function(route.code_uri, route.handler).app) for route in cfn.http_routes(template)]
-    stack = LocalStack(aws=aws, upstash=upstash, app=GatewayRouter(routes))
+    stack = LocalStack(aws=aws, upstash=upstash, app=GatewayRouter(routes, function_timeouts(template)))
 
     import boto3
 
@@ -105,15 +105,31 @@ def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: 
 _SHARED_ENV = ("AWS_ENDPOINT_URL_", "AWS_DEFAULT_REGION", "AWS_REGION", "ENVIRONMENT")
 
 
-def write_state_file(host: str, port: int, path: Path = STATE_FILE) -> Path:
-    """Write where this running stack is (``.local/stack.json``, readable by the owner only), so
-    ``infra.cli`` can run jobs and seeding against it from another terminal."""
+def write_state_file(host: str, port: int, path: Path | None = None) -> Path:
+    """Write where this running stack is (``.local/stacks/<port>.json`` by default, readable by the
+    owner only; with this process's pid), so ``infra.cli`` can run jobs and seeding against it from
+    another terminal. Call it only once the port is held: a file left for that port by a stack that
+    died is then stale and is replaced."""
     names = set(cfn.resource_env_vars(cfn.load_template()).values())
     env = {name: value for name, value in os.environ.items() if name in names or name.startswith(_SHARED_ENV)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(json.dumps({"api": f"http://{host}:{port}/api/v1", "env": env}, indent=2))
-    return path
+    return stacks.write_state(path or stacks.state_path(port), {
+        "pid": os.getpid(), "host": host, "port": port, "api": f"http://{host}:{port}/api/v1", "env": env})
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """Hold ``host:port`` before anything starts, so a second stack on the same port stops at once
+    (and never touches the first one's state file)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SystemExit(f"cannot listen on {host}:{port} ({exc.strerror}): is another stack running there? "
+                         "Choose another with --port N.") from exc
+    sock.listen(2048)
+    return sock
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,28 +137,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--no-seed", action="store_true", help="start with empty tables")
-    parser.add_argument("--state-file", type=Path, default=STATE_FILE,
-                        help="where to write how to reach this stack, for infra.cli (default .local/stack.json)")
+    parser.add_argument("--state-dir", type=Path, default=STATE_DIR,
+                        help="where to write <port>.json, how infra.cli reaches this stack (default .local/stacks)")
+    parser.add_argument("--state-file", type=Path, default=None,
+                        help="write how to reach this stack to this file instead")
     args = parser.parse_args(argv)
 
     import uvicorn
 
+    sock = bind_port(args.host, args.port)
+    port = int(sock.getsockname()[1])
     demo_password = os.environ.get("MINDLY_DEMO_PASSWORD") or secrets.token_urlsafe(12)
     stack = start_stack(seed=not args.no_seed, demo_password=demo_password)
-    print(f"Mindly local stack: http://{args.host}:{args.port}/api/v1/health", file=sys.stderr)
+    print(f"Mindly local stack: http://{args.host}:{port}/api/v1/health", file=sys.stderr)
     if not args.no_seed:
         print(f"  demo student: {stack.seeded['demo_student']['email']} / {demo_password}", file=sys.stderr)
     print(f"  DynamoDB/SQS (moto): {stack.aws.endpoint_url}   Redis (Upstash REST): "
           f"{os.environ['UPSTASH_REDIS_REST_URL']}", file=sys.stderr)
-    state = write_state_file(args.host, args.port, args.state_file)
-    print(f"  local CLI (daily-streak job, seeding): bash infra/dev.sh cli --help   [{state.name}]",
+    state = write_state_file(args.host, port, args.state_file or stacks.state_path(port, args.state_dir))
+    print(f"  local CLI (daily-streak job, seeding): bash infra/dev.sh cli --help   [{state}]",
           file=sys.stderr)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        uvicorn.run(stack.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        config = uvicorn.Config(stack.app, host=args.host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         stack.stop()
-        state.unlink(missing_ok=True)
+        stacks.remove_own_state(state)
+        sock.close()
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ from types import ModuleType
 
 REPO = Path(__file__).resolve().parent.parent
 LAYER = REPO / "layers" / "common"
-# Where a running local stack says how to reach it (written by infra.dev_server, read by infra.cli).
-STATE_FILE = REPO / ".local" / "stack.json"
+# Where each running local stack says how to reach it: one file per port, ``<port>.json`` (written
+# and removed by that stack's infra.dev_server, read by infra.cli; see infra.stacks).
+STATE_DIR = REPO / ".local" / "stacks"
 
 
 def use_layer() -> None:

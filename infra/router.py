@@ -4,24 +4,136 @@ The routes are template.yaml's HttpApi events (``infra.cfn.http_routes``), and t
 is ``infra.cfn``'s API Gateway precedence, so a function reachable locally is reachable in AWS by
 the same method and path. CORS preflights (OPTIONS), which API Gateway answers itself, go to the
 function owning the path, whose platform middleware answers them.
+
+The platform's limits are enforced as in AWS (``Limits``): API Gateway refuses a body over 10 MB
+(413) and gives up on an integration after 30 s (503); Lambda refuses an event over 6 MB, stops a
+function at its template Timeout and fails a response over 6 MB, which API Gateway answers with 500.
+To know the response's size the router holds it until it is complete, as Lambda does. These answers
+are in the API's envelope here; in AWS, API Gateway writes them itself (``{"message": ...}``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import logging
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.cfn import Route
+from infra.sqs_poller import LocalContext
+
+log = logging.getLogger(__name__)
+
+# API Gateway HTTP API quotas (not adjustable): payload size 10 MB, integration timeout 30 s.
+API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024  # "HTTP content length exceeded 10485760 bytes"
+API_GATEWAY_TIMEOUT_SECONDS = 30.0
+# Lambda, synchronous invocation: 6 MB each way. Lambda's own messages: "Request must be smaller than
+# 6291456 bytes for the InvokeFunction operation", "Response payload size exceeded maximum allowed
+# payload size (6291556 bytes)".
+LAMBDA_MAX_EVENT_BYTES = 6 * 1024 * 1024
+LAMBDA_MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
+LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3.0  # when neither the function nor Globals say
+
+# Mangum's text types: any other body travels base64-encoded in the event and in the response.
+_TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml",
+               "application/vnd.api+json", "application/vnd.oai.openapi", "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The platform limits the router enforces (tests lower them)."""
+
+    max_body_bytes: int = API_GATEWAY_MAX_BODY_BYTES
+    integration_timeout: float = API_GATEWAY_TIMEOUT_SECONDS
+    max_event_bytes: int = LAMBDA_MAX_EVENT_BYTES
+    max_response_bytes: int = LAMBDA_MAX_RESPONSE_BYTES
+
+
+def function_timeouts(template: Mapping[str, Any]) -> dict[str, float]:
+    """Each function's Timeout in seconds (its own, else Globals', else Lambda's 3 s), by logical id."""
+    default = ((template.get("Globals") or {}).get("Function") or {}).get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS)
+    return {logical_id: float((resource.get("Properties") or {}).get("Timeout", default))
+            for logical_id, resource in (template.get("Resources") or {}).items()
+            if resource.get("Type") == "AWS::Serverless::Function"}
+
+
+def is_text(content_type: str | None) -> bool:
+    return bool(content_type) and str(content_type).lower().startswith(_TEXT_TYPES)
+
+
+def event_size(scope: Scope, body: bytes) -> int:
+    """The size of the API Gateway HTTP API (payload 2.0) event this request becomes, in bytes of JSON."""
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for raw_name, raw_value in scope.get("headers", []):
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        if name == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+        else:
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+    method, path = scope.get("method", "GET"), scope.get("path", "/")
+    query = scope.get("query_string", b"").decode("latin-1")
+    encoded = not is_text(headers.get("content-type"))
+    if body and not encoded:
+        try:
+            text: str | None = body.decode("utf-8")
+        except UnicodeDecodeError:
+            encoded, text = True, None
+    shell = {
+        "version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": query,
+        "cookies": cookies, "headers": headers, "queryStringParameters": {}, "pathParameters": {},
+        "requestContext": {"accountId": "123456789012", "apiId": "api-id", "domainName": headers.get("host", ""),
+                           "domainPrefix": "id", "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                                                          "sourceIp": "127.0.0.1",
+                                                          "userAgent": headers.get("user-agent", "")},
+                           "requestId": "x" * 16, "routeKey": f"{method} {path}", "stage": "$default",
+                           "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 1767225600000},
+        "body": "", "isBase64Encoded": encoded,
+    }
+    size = len(json.dumps(shell).encode())
+    if body:
+        size += (len(base64.b64encode(body)) if encoded or text is None
+                 else len(json.dumps(text).encode()) - 2)
+    return size
+
+
+def response_size(start: Message, body: bytes) -> int:
+    """The size of the Lambda proxy response Mangum would return for this answer, in bytes of JSON."""
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for raw_name, raw_value in start.get("headers", []):
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        if name == "set-cookie":
+            cookies.append(value)
+        else:
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+    encoded = bool(body) and not is_text(headers.get("content-type"))
+    payload = {"statusCode": start.get("status", 200), "headers": headers, "cookies": cookies,
+               "isBase64Encoded": encoded, "body": ""}
+    size = len(json.dumps(payload).encode())
+    if body:
+        if encoded:
+            size += len(base64.b64encode(body))
+        else:
+            size += len(json.dumps(body.decode("utf-8", "replace")).encode()) - 2
+    return size
 
 
 class GatewayRouter:
-    """An ASGI app dispatching each request to the function app that owns its route."""
+    """An ASGI app dispatching each request to the function app that owns its route, within the
+    platform's limits (``Limits``; ``timeouts``: each function's Timeout by logical id)."""
 
-    def __init__(self, routes: list[tuple[Route, ASGIApp]]) -> None:
+    def __init__(self, routes: list[tuple[Route, ASGIApp]], timeouts: Mapping[str, float] | None = None,
+                 limits: Limits | None = None) -> None:
         self.routes = sorted(routes, key=lambda pair: pair[0].precedence)
+        self.timeouts = dict(timeouts or {})
+        self.limits = limits or Limits()
 
     def match(self, method: str, path: str) -> Route | None:
         route_and_app = self._find(method, path)
@@ -44,15 +156,104 @@ class GatewayRouter:
             return
         found = self._find(scope.get("method", "GET"), scope.get("path", ""))
         if found is None:
-            await self._not_found(send)
+            await _error(send, 404, "NOT_FOUND", "No route for this method and path", "Not found")
             return
-        await found[1](scope, receive, send)
+        if scope["type"] != "http":
+            await found[1](scope, receive, send)
+            return
+        await self._invoke(found[0], found[1], scope, receive, send)
 
-    @staticmethod
-    async def _not_found(send: Send) -> None:
-        body = json.dumps({"success": False, "data": None, "message": "Not found", "errors": [
-            {"code": "NOT_FOUND", "field": None, "message": "No route for this method and path"}]}).encode()
-        headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                              (b"x-request-id", uuid.uuid4().hex.encode())]
-        await send({"type": "http.response.start", "status": 404, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    async def _invoke(self, route: Route, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        limits = self.limits
+        # API Gateway: the request body (10 MB).
+        declared = next((value for name, value in scope.get("headers", []) if name.lower() == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > limits.max_body_bytes:
+            await _error(send, 413, "VALIDATION_ERROR", "Request Entity Too Large", "Request Entity Too Large")
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limits.max_body_bytes:
+                await _error(send, 413, "VALIDATION_ERROR", "Request Entity Too Large", "Request Entity Too Large")
+                return
+            if not message.get("more_body", False):
+                break
+        # Lambda: the invocation payload, i.e. the event (6 MB).
+        if event_size(scope, bytes(body)) > limits.max_event_bytes:
+            log.warning("%s: event over %d bytes, Lambda would refuse the invocation", route.function_logical_id,
+                        limits.max_event_bytes)
+            await _internal_error(send)
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        start: dict[str, Message] = {}
+        chunks: list[bytes] = []
+        done = asyncio.Event()
+
+        async def hold(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start["message"] = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    done.set()
+
+        function_timeout = self.timeouts.get(route.function_logical_id, LAMBDA_DEFAULT_TIMEOUT_SECONDS)
+        wait = min(function_timeout, limits.integration_timeout)
+        try:
+            # As Lambda does, each invocation gets a context naming its own function (Mangum puts it
+            # in the scope there): the function's log lines and metrics say which function ran.
+            invoked = {**scope, "aws.context": LocalContext(route.function_logical_id, int(function_timeout * 1000))}
+            await asyncio.wait_for(app(invoked, replay, hold), timeout=wait)
+        except TimeoutError:
+            if limits.integration_timeout <= function_timeout:
+                log.warning("%s: no answer in %.3g s, API Gateway gives up (503)", route.function_logical_id, wait)
+                await _error(send, 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "Service Unavailable")
+            else:
+                log.warning("%s: task timed out after %.3g s (the function's Timeout)", route.function_logical_id,
+                            wait)
+                await _internal_error(send)
+            return
+        except Exception:
+            if not done.is_set():
+                log.exception("%s: the function failed", route.function_logical_id)
+                await _internal_error(send)
+                return
+            log.exception("%s: the function failed after answering", route.function_logical_id)
+        if "message" not in start or not done.is_set():
+            log.error("%s: the function returned no complete answer", route.function_logical_id)
+            await _internal_error(send)
+            return
+        answer = b"".join(chunks)
+        # Lambda: the response (6 MB).
+        if response_size(start["message"], answer) > limits.max_response_bytes:
+            log.warning("%s: response over %d bytes, Lambda fails the invocation", route.function_logical_id,
+                        limits.max_response_bytes)
+            await _internal_error(send)
+            return
+        await send(start["message"])
+        await send({"type": "http.response.body", "body": answer})
+
+
+async def _internal_error(send: Send) -> None:
+    """What API Gateway answers when the Lambda invocation fails."""
+    await _error(send, 500, "INTERNAL_ERROR", "Internal Server Error", "Internal Server Error")
+
+
+async def _error(send: Send, status: int, code: str, detail: str, message: str) -> None:
+    body = json.dumps({"success": False, "data": None, "message": message, "errors": [
+        {"code": code, "field": None, "message": detail}]}).encode()
+    headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                          (b"x-request-id", uuid.uuid4().hex.encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import socket
+import time
 import uuid
 from functools import cache
 from pathlib import Path
@@ -66,6 +68,85 @@ class LambdaContext:
         return 10_000
 
 
+# --- invoking a handler as Lambda would: within its limits ---------------------------------------------
+
+@cache
+def _timeouts_by_folder() -> dict[str, float]:
+    """Each function's Timeout (template.yaml) by its CodeUri folder, e.g. ``{"auth": 10.0, ...}``."""
+    from infra import cfn
+    from infra.router import function_timeouts
+
+    template = cfn.load_template()
+    timeouts = function_timeouts(template)
+    return {Path(function.code_uri).name: timeouts[function.logical_id] for function in cfn.functions(template)}
+
+
+def function_timeout(module: Any) -> float:
+    """The template Timeout of the function whose handler module this is (Globals' for a test-made
+    function that has no folder of its own)."""
+    from infra import cfn
+    from infra.router import LAMBDA_DEFAULT_TIMEOUT_SECONDS
+
+    folder = Path(str(getattr(module, "__file__", "") or "")).parent.name
+    timeouts = _timeouts_by_folder()
+    if folder in timeouts:
+        return timeouts[folder]
+    globals_ = (cfn.load_template().get("Globals") or {}).get("Function") or {}
+    return float(globals_.get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS))
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, default=str).encode())
+
+
+def invoke(handler: Any, event: Any, context: Any = None, *args: Any, timeout: float | None = None,
+           name: str = "handler", **kwargs: Any) -> Any:
+    """``handler(event, context)``, failing the test where Lambda would fail the invocation: an event
+    over 6 MB (refused before the handler runs) or a response over 6 MB; and, when ``timeout`` is
+    given, a run longer than it.
+
+    The handler harness passes no timeout: how long a run takes on a loaded test machine (the
+    concurrency tests queue 50 requests on a one-at-a-time emulator) says nothing of AWS, and tests
+    never assert on wall-clock time. That every time budget of a request fits its function's Timeout,
+    and the Timeout API Gateway's 30 s, is checked on the numbers (tests/integration/test_lambda_limits.py)."""
+    import pytest
+
+    from infra.router import LAMBDA_MAX_EVENT_BYTES, LAMBDA_MAX_RESPONSE_BYTES
+
+    size = _json_size(event)
+    if size > LAMBDA_MAX_EVENT_BYTES:
+        pytest.fail(f"{name}: the event is {size} bytes of JSON; Lambda refuses invocations over "
+                    f"{LAMBDA_MAX_EVENT_BYTES} bytes", pytrace=False)
+    started = time.monotonic()
+    result = handler(event, context if context is not None else LambdaContext(), *args, **kwargs)
+    took = time.monotonic() - started
+    if timeout is not None and took > timeout:
+        pytest.fail(f"{name}: ran {took:.2f} s; Lambda stops it at its Timeout, {timeout:g} s (template.yaml)",
+                    pytrace=False)
+    size = _json_size(result)
+    if size > LAMBDA_MAX_RESPONSE_BYTES:
+        pytest.fail(f"{name}: the response is {size} bytes of JSON; Lambda fails responses over "
+                    f"{LAMBDA_MAX_RESPONSE_BYTES} bytes", pytrace=False)
+    return result
+
+
+def enforce_lambda_limits(module: Any) -> Any:
+    """Make ``module.handler`` fail the test where Lambda would fail the invocation (``invoke``);
+    once per module (the module is shared by the session)."""
+    handler = module.handler
+    if getattr(handler, "_mindly_lambda_limits", False):
+        return module
+    name = f"{Path(str(getattr(module, '__file__', '') or '')).parent.name or 'function'} handler"
+
+    @functools.wraps(handler)
+    def limited(event: Any, context: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return invoke(handler, event, context, *args, name=name, **kwargs)
+
+    limited._mindly_lambda_limits = True  # type: ignore[attr-defined]
+    module.handler = limited
+    return module
+
+
 class Answer:
     """A Lambda proxy answer, decoded."""
 
@@ -103,7 +184,10 @@ class HandlerClient:
             sent["authorization"] = f"Bearer {self.token}"
         kwargs.setdefault("source_ip", self.source_ip)
         event = http_event(method, path, body, sent, **kwargs)
-        return Answer(self.module.handler(event, LambdaContext()))
+        handler = self.module.handler
+        if getattr(handler, "_mindly_lambda_limits", False):
+            return Answer(handler(event, LambdaContext()))
+        return Answer(invoke(handler, event, LambdaContext()))
 
     def get(self, path: str, **kwargs: Any) -> Answer:
         return self.request("GET", path, **kwargs)

@@ -228,7 +228,9 @@ def test_a_new_student_practises_the_sample_bank_and_earns_xp(server: str) -> No
 
 
 def test_an_admin_made_by_the_cli_imports_over_http(server: str, state_file: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UPSTASH_", "AWS_ENDPOINT_URL"))}
+    # As from a second terminal: no JWT secret (the stack's own is random and stays in its process)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("UPSTASH_", "AWS_ENDPOINT_URL")) and k != "JWT_SECRET"}
     env["MINDLY_ADMIN_PASSWORD"] = "Admin-password-1"
     done = subprocess.run([sys.executable, "-m", "infra.cli", "--state-file", str(state_file), "create-admin",
                            "ops@mindly.local"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
