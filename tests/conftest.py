@@ -8,8 +8,10 @@ fresh ids instead.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -70,9 +72,91 @@ def pytest_configure(config: pytest.Config) -> None:
     _STACK["upstash"] = LocalUpstash(token=token).start()
     os.environ["UPSTASH_REDIS_REST_URL"] = _STACK["upstash"].url
     os.environ["UPSTASH_REDIS_REST_TOKEN"] = token
+    _start_recording_aws_calls(config)
+
+
+# --- IAM: every AWS call a function makes is checked against its policy in template.yaml ------------
+
+def _start_recording_aws_calls(config: pytest.Config) -> None:
+    import tempfile
+
+    import aws_permissions
+
+    from infra import cfn
+
+    # The controller (or a run without xdist) owns the folder where every process leaves its record.
+    worker = getattr(config, "workerinput", None)
+    _STACK["usage_dir"] = worker["mindly_aws_usage_dir"] if worker else tempfile.mkdtemp(prefix="mindly-aws-usage-")
+    _STACK["recorder"] = aws_permissions.Recorder(cfn.load_template(), env=os.environ["ENVIRONMENT"]).install()
+
+
+def pytest_configure_node(node: Any) -> None:
+    """(xdist) Tell each worker where to leave its record of AWS calls."""
+    node.workerinput["mindly_aws_usage_dir"] = _STACK["usage_dir"]
+
+
+@pytest.fixture(autouse=True)
+def _aws_calls_are_granted() -> Any:
+    """Fail a test whose function made an AWS call that its IAM policy would refuse when deployed."""
+    from mindly.services import badges
+
+    recorder = _STACK["recorder"]
+    recorder.take_violations()
+    # Every function shares this process's caches; in AWS each container fills its own. Forget the
+    # badge catalog, so the function that next needs it reads it (and is checked for that read).
+    badges.forget_cached_catalog()
+    yield
+    violations = recorder.take_violations()
+    if violations:
+        lines = sorted({f"{v.function_id} called {v.operation}: needs {v.use.action} on {v.use.resource}"
+                        for v in violations})
+        pytest.fail("deployed, AWS would refuse (template.yaml does not grant it):\n  " + "\n  ".join(lines),
+                    pytrace=False)
+
+
+def _ran_everything(session: pytest.Session) -> bool:
+    """Whether this run was the whole suite, so that a grant no test used is really unused."""
+    option = session.config.option
+    selected = bool(option.keyword or option.markexpr or getattr(option, "deselect", None)
+                    or getattr(option, "lf", False) or getattr(option, "last_failed", False))
+    testpaths = {str((REPO / path).resolve()) for path in session.config.getini("testpaths")}
+    given = {str(Path(arg.split("::")[0]).resolve()) for arg in session.config.args}
+    return not selected and given <= testpaths | {str(REPO)} and session.testsfailed == 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import aws_permissions
+
+    recorder = _STACK.get("recorder")
+    folder = _STACK.get("usage_dir")
+    if recorder is None or not folder:
+        return
+    worker = getattr(session.config, "workerinput", {}).get("workerid", "main")
+    recorder.dump(Path(folder) / f"{worker}.json")
+    if hasattr(session.config, "workerinput"):
+        return
+    used = aws_permissions.load_usage(sorted(Path(folder).glob("*.json")))
+    shutil.rmtree(folder, ignore_errors=True)
+    if not _ran_everything(session):
+        return  # a partial run leaves grants unused that the rest of the suite needs
+    findings = aws_permissions.report(recorder.grants, used)
+    # What the whole suite used and what disagrees, for a look after the run.
+    (REPO / ".local").mkdir(exist_ok=True)
+    (REPO / ".local" / "aws-permissions.json").write_text(json.dumps(
+        {"used": {fn: sorted(map(list, uses)) for fn, uses in sorted(used.items())},
+         "findings": findings.splitlines()}, indent=1))
+    if findings:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("IAM policies and code disagree (template.yaml):", red=True)
+            for line in findings.splitlines():
+                reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if "recorder" in _STACK:
+        _STACK.pop("recorder").uninstall()
     if "upstash" in _STACK:
         _STACK.pop("upstash").stop()
     if "aws" in _STACK:
@@ -106,10 +190,13 @@ def settings() -> Any:
 
 
 def _function(folder: str) -> Any:
-    """A function's handler module, loaded once per session as Lambda loads it."""
-    from infra.functions import load_function
+    """A function's handler module, loaded once per session as Lambda loads it; its handler's AWS
+    calls are attributed to it (IAM check above), and it fails the test where Lambda would fail the
+    invocation (event or response over 6 MB, a run over the function's Timeout: support.invoke)."""
+    import aws_permissions
+    from support import enforce_lambda_limits
 
-    return load_function(f"functions/{folder}")
+    return enforce_lambda_limits(aws_permissions.load_function(folder))
 
 
 @pytest.fixture(scope="session")

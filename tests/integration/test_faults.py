@@ -662,12 +662,16 @@ def test_a_roadmap_job_unreadable_on_its_last_try_is_still_failed_with_a_reason(
 def test_a_roadmap_job_past_its_deadline_is_failed_when_polled_and_stays_failed(
         auth_fn: Any, profile_fn: Any, roadmaps_fn: Any, roadmap_worker_fn: Any, sqs: Any, queue_url: str) -> None:
     # Given a queued job whose message nobody processed (the worker never ran)
-    _, token, job_id = _queued_roadmap(auth_fn, profile_fn, roadmaps_fn)
+    student, token, job_id = _queued_roadmap(auth_fn, profile_fn, roadmaps_fn)
     user_id = _user_id(token)
-    created = roadmap_store.get_job(user_id, job_id).created_at  # type: ignore[union-attr]
-    # When the student polls just before the deadline, and just after it
-    before = roadmaps.job_view(user_id, job_id, now=created + roadmaps.JOB_DEADLINE - timedelta(seconds=1))
-    after = roadmaps.job_view(user_id, job_id, now=created + roadmaps.JOB_DEADLINE + timedelta(seconds=1))
+    job = roadmap_store.get_job(user_id, job_id)
+    assert job is not None
+    # When the student polls just before the deadline
+    before = roadmaps.job_view(user_id, job_id, now=job.created_at + roadmaps.JOB_DEADLINE - timedelta(seconds=1))
+    # and, through the function, once the job is older than the deadline
+    job.created_at = datetime.now(UTC) - roadmaps.JOB_DEADLINE - timedelta(seconds=1)
+    job.save()
+    after = student.get(f"{API}/roadmaps/jobs/{job_id}").data
     # Then it is queued, then failed with a reason
     assert before["status"] == "queued"
     assert after["status"] == "failed" and after["error"] == "timed out: not generated within 30 minutes"
@@ -675,6 +679,26 @@ def test_a_roadmap_job_past_its_deadline_is_failed_when_polled_and_stays_failed(
     late = deliver_to_worker(sqs, queue_url, roadmap_worker_fn)
     assert late["received"] == 1 and late["failed"] == set()
     assert roadmap_store.get_job(user_id, job_id).status == "failed"  # type: ignore[union-attr]
+
+
+def test_a_roadmap_that_cannot_be_queued_is_a_503_and_its_job_is_failed(
+        auth_fn: Any, profile_fn: Any, roadmaps_fn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = register(auth_fn).data["access_token"]
+    profile = {"exam_type": "NEET", "level": "beginner", "study_hours_per_day": 3, "target_date": "2035-06-01",
+               "weak_subjects": []}
+    assert HandlerClient(profile_fn, token=token).put(f"{API}/profile", profile).status == 200
+    # Given SQS refusing the job's message
+    def refuse(body: dict[str, Any]) -> None:
+        raise ConnectionError("SQS is unreachable")
+
+    monkeypatch.setattr(roadmaps, "sqs_enqueue", refuse)
+    # When the student asks for a roadmap
+    answer = HandlerClient(roadmaps_fn, token=token).post(f"{API}/roadmaps", {"months_available": 7})
+    # Then they are told to try again, and the job it created is failed (no one polls it forever)
+    _assert_busy(answer, retry_after=False)
+    jobs = [item for item in roadmap_store.RoadmapJobItem.query(f"USER#{_user_id(token)}",
+                                                                roadmap_store.RoadmapJobItem.sk.startswith("ROADMAP#"))]
+    assert [(job.status, job.error) for job in jobs] == [("failed", "could not be queued")]
 
 
 def test_a_finished_roadmap_job_cannot_be_failed_afterwards(

@@ -21,6 +21,7 @@ from mindly.domain import calendar, fsrs_schedule, sm2
 from mindly.domain.content_formats import RawRecord
 from mindly.services import content, flashcards
 from mindly.store import cards as card_store
+from mindly.store import users
 
 API = "/api/v1"
 ZONE = "Asia/Kolkata"
@@ -272,6 +273,30 @@ def test_undo_reverts_the_last_review_and_its_xp(student: tuple[HandlerClient, s
     assert client.get(f"{API}/flashcards/due").data["new_cards"] == 3  # the day's limit is whole again
     # And with nothing left to undo, the answer says so
     assert client.post(f"{API}/flashcards/review/undo").status == 404
+
+
+def test_undoing_the_review_that_started_a_card_gives_it_back_to_the_unfiltered_deck(
+        student: tuple[HandlerClient, str], deck: list[str]) -> None:
+    client, user_id = student
+    first = deck[0]
+
+    def offered(query: dict[str, str] | None = None) -> list[str]:
+        cards = client.get(f"{API}/flashcards/due", query=query).data["cards"]
+        return [card["flashcard_id"] for card in cards if card["state"] == "new"]
+
+    # Given a student who started the deck's first card, and whose place in the deck then moved past it
+    assert client.post(f"{API}/flashcards/review", {"flashcard_id": first, "rating": 4}).status == 200
+    assert first not in offered()
+    positions = users.get_profile(user_id).deck_positions  # type: ignore[union-attr]  # the student has one
+    assert positions is not None and positions.as_dict()["JEE"].endswith(first)
+    # When that review is undone
+    assert client.post(f"{API}/flashcards/review/undo").status == 200
+    # Then the card is a new card again in the unfiltered due list, first as in the deck's order,
+    # and under its subject
+    assert offered()[0] == first
+    assert first in offered({"subject": SUBJECT_OF[first]})
+    # And a second read still offers it (the place in the deck did not move past it again)
+    assert offered()[0] == first
 
 
 def test_undo_only_within_ten_minutes(student: tuple[HandlerClient, str], deck: list[str]) -> None:

@@ -38,11 +38,11 @@ from typing import Any
 
 import jwt
 import pytest
+from aws_permissions import load_function
 from fastapi.routing import APIRoute
 from support import PASSWORD, Answer, HandlerClient, point_groq_at, register, unique_email
 
 from infra.fake_groq import FakeGroq, ok, server_error
-from infra.functions import load_function
 from mindly.domain.content import content_id
 from mindly.http.auth import current_user, require_admin
 from mindly.llm import client as llm_client
@@ -62,7 +62,7 @@ EXAM, SUBJECT, TOPIC = "GATE", "Compiler Design", "Parsing"
 
 def http_functions() -> dict[str, ModuleType]:
     """Every function module under functions/ that serves HTTP (has an ``app``), by folder name."""
-    modules = {folder.name: load_function(f"functions/{folder.name}")
+    modules = {folder.name: load_function(folder.name)
                for folder in sorted((REPO / "functions").iterdir()) if (folder / "app.py").is_file()}
     return {name: module for name, module in modules.items() if hasattr(module, "app")}
 

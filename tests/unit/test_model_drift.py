@@ -51,11 +51,12 @@ def template_tables() -> dict[str, Any]:
     return cfn.table_definitions(cfn.load_template())
 
 
-def test_every_table_has_a_model_or_an_owner(template_tables: dict[str, Any]) -> None:
+def test_every_table_has_a_model(template_tables: dict[str, Any]) -> None:
     from mindly.store.models import TABLE_MODELS
 
-    # Given the deployed tables, when each is matched to its owner, then none is unaccounted for
-    assert set(template_tables) == set(TABLE_MODELS) | {"IdempotencyTable"}
+    # Given the deployed tables, when each is matched to its model, then none is unaccounted for
+    # (an unused table is a cost and a grant nobody needs)
+    assert set(template_tables) == set(TABLE_MODELS)
 
 
 @pytest.mark.parametrize("logical_id", ["UsersTable", "ContentTable", "StudyTable"])
@@ -67,15 +68,3 @@ def test_model_matches_template(template_tables: dict[str, Any], logical_id: str
     # When both are reduced to keys, key types, GSIs and TTL
     # Then they are the same
     assert _model_shape(model) == _template_shape(template_tables[logical_id])
-
-
-def test_idempotency_table_matches_powertools_defaults(template_tables: dict[str, Any]) -> None:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    # Given Powertools' idempotency layer with its default attribute names
-    layer = DynamoDBPersistenceLayer(table_name="t")
-    shape = _template_shape(template_tables["IdempotencyTable"])
-    # Then the table keys on its key attribute and expires records through its expiry attribute
-    assert shape["hash"] == layer.key_attr and shape["range"] is None
-    assert shape["types"] == {layer.key_attr: "S"}
-    assert shape["ttl"] == layer.expiry_attr

@@ -15,6 +15,7 @@ from typing import Any
 
 from mindly.domain import calendar, fsrs_schedule, sm2, syllabus
 from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from mindly.observability import count
 from mindly.services import leaderboard, pages
 from mindly.services import profile as profiles
 from mindly.services import progress as engine
@@ -90,6 +91,23 @@ def _advance_deck_position(user_id: str, exam: str, positions: dict[str, str], c
         passed = item.gsi1_sk
     if passed is not None:
         users.set_deck_positions(user_id, {**positions, exam: passed})
+
+
+def _return_to_deck(user_id: str, profile: Any, card: card_store.CardItem) -> None:
+    """Move the student's place in the deck back before ``card``, whose first review is being
+    undone, so the unfiltered due list offers it again (it resumes after that place, and a card the
+    student held may have been skipped for good). Done before the undo itself: a place too early
+    only costs the next read a few held cards, while one past the card would lose it."""
+    exam = str(card.exam_type)
+    positions = profile.deck_positions.as_dict() if profile is not None and profile.deck_positions else {}
+    position, key = positions.get(exam), card.deck_sort_key
+    if position is None or key is None or position < key:
+        return
+    before = content_store.deck_key_before(exam, key)
+    moved = {name: value for name, value in positions.items() if name != exam}
+    if before is not None:
+        moved[exam] = before
+    users.set_deck_positions(user_id, moved)
 
 
 def _profile_and_day(user_id: str, now: datetime) -> tuple[Any, Any, date]:
@@ -180,14 +198,15 @@ def review(user_id: str, name: str | None, flashcard_id: str, rating: int, revie
         ])
         card = next((item for item in study if isinstance(item, card_store.CardItem)), None)
         deck = next((item for item in found_content if isinstance(item, content_store.FlashcardItem)), None)
-        if card is None and deck is None:
-            raise NotFound("No such flashcard")
+        expected = None if card is None else int(card.version)
+        if card is None:
+            if deck is None:
+                raise NotFound("No such flashcard")
+            card = _copy_of(deck, user_id)
         profile = next(iter(found_profile), None)
         zone = profile.timezone if profile else profiles.DEFAULT_TIMEZONE
         scheduler = profile.scheduler if profile else "sm2"
         today = calendar.local_date(now, zone)
-        expected = None if card is None else int(card.version)
-        card = card or _copy_of(deck, user_id)  # type: ignore[arg-type]
         before = card_store.card_state(card)
         _apply_review(card, user_id, rating, scheduler, now, today)
         log = card_store.ReviewItem(card_pk, card_store.review_sort_key(now, flashcard_id), review_id=review_id,
@@ -213,6 +232,8 @@ def review(user_id: str, name: str | None, flashcard_id: str, rating: int, revie
         first = recorded.details or answer
         if recorded.duplicate and first.get("flashcard_id") not in (None, flashcard_id):
             raise ValidationFailed("review_id was already used for another card", field="review_id")
+        if not recorded.duplicate:  # a retried review counts once
+            count("FlashcardReviews")
         return {**first, "xp_awarded": recorded.xp_awarded}
     raise ServiceUnavailable("This card is being reviewed elsewhere; try again")
 
@@ -245,14 +266,16 @@ def undo_review(user_id: str, name: str | None, review_id: str | None, leaderboa
         raise Conflict("The card was reviewed again since; undo that review first")
     current = int(card.version)
     started = int(target.before["version"]) == 0
+    profile = users.get_profile(user_id)
     if started:
         restored: Any = Removal(card, card_store.CardItem.version == current)
+        if card.origin == "deck":
+            _return_to_deck(user_id, profile, card)
     else:
         card_store.restore(card, user_id, target.before, current + 1)
         restored = (card, card_store.CardItem.version == current)
     target.undone_at = now
     mark = (target, card_store.ReviewItem.undone_at.does_not_exist())
-    profile = users.get_profile(user_id)
     student = engine.Student(user_id=user_id, timezone=profile.timezone if profile else profiles.DEFAULT_TIMEZONE,
                              name=name or None)
     activity = engine.Activity(key=f"undo:{target.review_id}", kind="undo_review", at=target.reviewed_at,

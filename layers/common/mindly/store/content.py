@@ -32,7 +32,7 @@ class QuestionItem(ContentTable, discriminator="question"):
     topic = UnicodeAttribute()
     difficulty = UnicodeAttribute()
     stem = UnicodeAttribute()
-    options = MapAttribute()  # type: ignore[var-annotated]
+    options: MapAttribute[str, str] = MapAttribute()  # letter -> option text
     correct_option = UnicodeAttribute()
     explanation = UnicodeAttribute()
 
@@ -165,6 +165,14 @@ def deck_start_key(exam: str, deck_sort_key: str) -> dict[str, str]:
     flashcard_id = deck_sort_key.rsplit(SEPARATOR, 1)[-1]
     pk, sk = flashcard_key(flashcard_id)
     return {"pk": pk, "sk": sk, "gsi1_pk": f"DECK#{exam}", "gsi1_sk": deck_sort_key}
+
+
+def deck_key_before(exam: str, deck_sort_key: str) -> str | None:
+    """The deck sort key of the card just before ``deck_sort_key`` in ``exam``'s deck, or None when
+    it is the first card (one Query of one item, read backwards)."""
+    results = FlashcardItem.by_exam.query(f"DECK#{exam}", FlashcardItem.gsi1_sk < deck_sort_key,
+                                          scan_index_forward=False, limit=1, page_size=1)
+    return next((str(item.gsi1_sk) for item in results), None)
 
 
 def index_hash_key(kind: str, exam: str, difficulty: str | None) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -25,7 +25,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
+from pynamodb.models import MetaProtocol, Model
 
 from mindly.config import get_settings
 from mindly.exceptions import StoreBusy
@@ -37,7 +37,7 @@ UNPROCESSED_FIRST_CAP_SECONDS = 0.05
 _sleep: Callable[[float], None] = time.sleep  # tests record the backoffs instead
 
 
-def _meta(table_name: str) -> type:
+def _meta(table_name: str) -> MetaProtocol:
     """The pynamodb Meta of a table: name and endpoint from the settings, short timeouts."""
     settings = get_settings()
     attrs: dict[str, Any] = {
@@ -48,7 +48,8 @@ def _meta(table_name: str) -> type:
         "read_timeout_seconds": settings.dynamodb_read_timeout_seconds,
         "max_retry_attempts": 3,
     }
-    return type("Meta", (), attrs)
+    # A class whose attributes are the protocol's fields; pynamodb's metaclass fills in the rest.
+    return cast("MetaProtocol", type("Meta", (), attrs))
 
 
 def connection_of(model: type[Model]) -> Connection:
@@ -92,13 +93,13 @@ def batch_read(requests: list[tuple[type[Model], list[tuple[str, str]]]],
     return results
 
 
-def newest_first_page(model: type[Model], pk: str, prefix: str, limit: int,
+def newest_first_page(model: type[UsersTable | ContentTable | StudyTable], pk: str, prefix: str, limit: int,
                       start: dict[str, str] | None) -> tuple[list[Any], dict[str, str] | None]:
     """One page of a partition's items under ``prefix``, last sort key first: one Query of
     ``limit`` + 1 items (the extra one tells whether there is a next page); the next page's start
     is the last item's key."""
     exclusive_start = {name: {"S": value} for name, value in start.items()} if start else None
-    items: list[Any] = list(model.query(pk, model.sk.startswith(prefix), scan_index_forward=False,  # type: ignore[attr-defined]
+    items: list[Any] = list(model.query(pk, model.sk.startswith(prefix), scan_index_forward=False,
                                         limit=limit + 1, page_size=limit + 1, last_evaluated_key=exclusive_start))
     if len(items) <= limit:
         return items, None
@@ -131,7 +132,7 @@ class UserItem(UsersTable, discriminator="user"):
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     # Unix times of recent failed logins (trimmed), for the lockout rule.
-    failed_logins = ListAttribute(of=NumberAttribute, default=list)
+    failed_logins: ListAttribute[int] = ListAttribute(of=NumberAttribute, default=list)  # type: ignore[arg-type]  # pynamodb types `of` as the element value, not its Attribute class
 
 
 class EmailItem(UsersTable, discriminator="email"):
@@ -160,13 +161,13 @@ class ProfileItem(UsersTable, discriminator="profile"):
     level = UnicodeAttribute()
     study_hours_per_day = NumberAttribute()
     target_date = UnicodeAttribute()
-    weak_subjects = ListAttribute(of=UnicodeAttribute, default=list)
+    weak_subjects: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # pynamodb types `of` as the element value, not its Attribute class
     daily_goal = NumberAttribute(default=20)
     timezone = UnicodeAttribute(default="Asia/Kolkata")
     new_cards_per_day = NumberAttribute(default=20)
     scheduler = UnicodeAttribute(default="sm2")  # "sm2" or "fsrs"
     # exam -> the deck sort key after which the student's new cards continue
-    deck_positions = MapAttribute(null=True)  # type: ignore[var-annotated]
+    deck_positions: MapAttribute[str, str] = MapAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
 
 
@@ -255,6 +256,5 @@ TABLE_MODELS: dict[str, type[Model]] = {
     "ContentTable": ContentTable,
     "StudyTable": StudyTable,
 }
-"""template.yaml logical id -> base model. The fourth table, IdempotencyTable, belongs to
-Powertools' idempotency utility (key ``id``, TTL ``expiration``), not to a pynamodb model."""
+"""template.yaml logical id -> base model: every table of the stack has one."""
 
