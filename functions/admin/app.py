@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Body
-from mangum import Mangum
 
-from mindly.http.app import API_PREFIX, create_app
+from mindly.http.app import API_PREFIX, create_app, lambda_handler
 from mindly.http.auth import AdminUser
 from mindly.http.envelope import Envelope
 from mindly.services import content
@@ -30,4 +29,4 @@ def import_flashcards(_admin: AdminUser, records: Records) -> Envelope:
     return Envelope(content.import_objects("flashcard", records))
 
 
-handler = Mangum(app, lifespan="off")
+handler = lambda_handler(app)

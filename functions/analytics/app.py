@@ -7,10 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Query
-from mangum import Mangum
 from pydantic import Field, Strict
 
-from mindly.http.app import API_PREFIX, create_app, error_responses
+from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -74,4 +73,4 @@ def dashboard(user: CurrentUser, exam: Text = None) -> Envelope:
     return Envelope(analytics.dashboard(user.id, exam, datetime.now(UTC)))
 
 
-handler = Mangum(app, lifespan="off")
+handler = lambda_handler(app)

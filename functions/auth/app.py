@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Body, Depends, Request
-from mangum import Mangum
 from pydantic import ConfigDict, Field
 
 from mindly.config import get_settings
 from mindly.exceptions import AuthenticationFailed, FeatureNotConfigured
-from mindly.http.app import API_PREFIX, create_app, error_responses
+from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.limits import per_ip
@@ -108,4 +107,4 @@ def google() -> Envelope:
                                "use email and password")
 
 
-handler = Mangum(app, lifespan="off")
+handler = lambda_handler(app)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mindly.config import get_settings
-from mindly.observability import logger
+from mindly.observability import lambda_entry, logger
 from mindly.services import daily_streaks
 
 
@@ -34,7 +34,7 @@ def _default_publisher() -> daily_streaks.Publisher | None:
                                                settings.events_endpoint_url)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@lambda_entry
 def handler(event: dict[str, Any], context: Any, publish: daily_streaks.Publisher | None = None) -> dict[str, Any]:
     """Run the job once. ``publish`` replaces the EventBridge publisher (tests, the local CLI)."""
     settings = get_settings()

@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Body, Query
-from mangum import Mangum
 from pydantic import Field
 
 from mindly.config import get_settings
-from mindly.http.app import API_PREFIX, create_app, error_responses
+from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -69,4 +68,4 @@ def catalog(user: CurrentUser, exam: Text = None, subject: Text = None, topic: T
     return Envelope(flashcards.catalog(user.id, exam, subject, topic, page, limit, cursor))
 
 
-handler = Mangum(app, lifespan="off")
+handler = lambda_handler(app)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from mangum import Mangum
 from pydantic import Field, Strict
 
-from mindly.http.app import API_PREFIX, create_app, error_responses
+from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -48,4 +47,4 @@ def get_syllabus(exam: str) -> Envelope:
     return Envelope(profile.syllabus_of(exam))
 
 
-handler = Mangum(app, lifespan="off")
+handler = lambda_handler(app)

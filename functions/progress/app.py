@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import Query
-from mangum import Mangum
 from pydantic import Field
 
 from mindly.config import get_settings
-from mindly.http.app import API_PREFIX, create_app, error_responses
+from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -53,4 +52,4 @@ def get_weekly_leaderboard(user: CurrentUser, exam: str | None = Query(default=N
     return Envelope(leaderboard.weekly(user.id, week, code))
 
 
-handler = Mangum(app, lifespan="off")
+handler = lambda_handler(app)

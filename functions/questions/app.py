@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Query
-from mangum import Mangum
 from pydantic import Field
 
 from mindly.config import get_settings
-from mindly.http.app import API_PREFIX, create_app, error_responses
+from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -52,4 +51,4 @@ def attempts(user: CurrentUser, page: PageNumber = 1, limit: Limit = 20, cursor:
     return Envelope(questions.attempts(user.id, page, limit, cursor))
 
 
-handler = Mangum(app, lifespan="off")
+handler = lambda_handler(app)

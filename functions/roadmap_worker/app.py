@@ -5,12 +5,15 @@ and comes back; after three receives the queue moves it to the dead-letter queue
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from mindly.observability import logger
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
+from mindly.observability import lambda_entry, logger
 from mindly.services import roadmaps
 
 # A batch whose every record failed is reported like any partial failure (not raised), so the
@@ -28,6 +31,6 @@ def handle_record(record: SQSRecord) -> str:
     return outcome
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@lambda_entry
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

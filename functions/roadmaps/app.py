@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Body
-from mangum import Mangum
 from pydantic import Field
 
-from mindly.http.app import API_PREFIX, create_app, error_responses
+from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import RequestBody
@@ -42,4 +41,4 @@ def latest(user: CurrentUser) -> Envelope:
     return Envelope(roadmaps.latest_view(user.id))
 
 
-handler = Mangum(app, lifespan="off")
+handler = lambda_handler(app)

@@ -18,7 +18,9 @@ from infra import cfn
 
 REPO = Path(__file__).resolve().parents[2]
 # Modules no API function needs at import time: each costs cold-start time for nothing.
-FORBIDDEN = ("groq", "boto3", "pydantic.v1", "moto", "fakeredis", "uvicorn", "pydantic_settings", "dotenv")
+# aws_xray_sdk: observability imports only Powertools' Logger and EMF metrics, never the tracer's SDK.
+FORBIDDEN = ("groq", "boto3", "pydantic.v1", "moto", "fakeredis", "uvicorn", "pydantic_settings", "dotenv",
+             "aws_xray_sdk")
 # Modules only some functions use: the others must not pay for them.
 ONLY_FOR = {"fsrs": {"FlashcardsFunction"}}
 FUNCTIONS = [f for f in cfn.functions(cfn.load_template())]

@@ -48,7 +48,9 @@ class Settings(BaseModel):
     sqs_endpoint_url: str | None = None
     events_endpoint_url: str | None = None
     ssm_prefix: str | None = None
-    dynamodb_read_timeout_seconds: float = 5.0
+    # DynamoDB answers in milliseconds; a read still unanswered after 2 s is retried (or becomes a
+    # 503) rather than held: the activity budget plus one read in flight must end inside the 10 s Timeout.
+    dynamodb_read_timeout_seconds: float = 2.0
     # How long an activity keeps retrying a contended write before answering 503: inside the
     # functions' 10 s timeout, so the client gets our envelope, not API Gateway's timeout.
     activity_retry_budget_seconds: float = Field(default=6.0, gt=0, le=900)
@@ -56,7 +58,6 @@ class Settings(BaseModel):
     users_table: str = "mindly-local-users"
     content_table: str = "mindly-local-content"
     study_table: str = "mindly-local-study"
-    idempotency_table: str = "mindly-local-idempotency"
     roadmap_queue_url: str | None = None
     streak_event_bus: str | None = None  # EventBridge bus for streak notifications
 
@@ -149,10 +150,12 @@ class Settings(BaseModel):
 
 def _load_ssm_secrets(settings: Settings) -> dict[str, str]:
     """Read the SecureString secrets below ``settings.ssm_prefix`` (one paginated call)."""
+    if settings.ssm_prefix is None:
+        return {}  # get_settings asks only when there is a prefix
     import botocore.session
 
     client = botocore.session.get_session().create_client("ssm", region_name=settings.aws_region)
-    prefix = settings.ssm_prefix.rstrip("/") + "/"  # type: ignore[union-attr]
+    prefix = settings.ssm_prefix.rstrip("/") + "/"
     found: dict[str, str] = {}
     paginator = client.get_paginator("get_parameters_by_path")
     for page in paginator.paginate(Path=prefix, WithDecryption=True, Recursive=False):

@@ -33,8 +33,8 @@ _BEFORE: list[Hook] = []
 _AFTER: list[Hook] = []
 
 try:  # the Lambda runtime's hook registry (python3.12+ managed runtimes)
-    from snapshot_restore_py import register_after_restore as _runtime_after  # type: ignore[import-not-found]
-    from snapshot_restore_py import register_before_snapshot as _runtime_before  # type: ignore[import-not-found]
+    from snapshot_restore_py import register_after_restore as _runtime_after
+    from snapshot_restore_py import register_before_snapshot as _runtime_before
 except ImportError:
     _runtime_after = _runtime_before = None
 

@@ -169,7 +169,7 @@ def read(redis: Redis, week: str, exam: str | None, user_id: str) -> Board | Non
     _catch_up(redis)
     try:
         raw: list[Any] = redis.eval(_READ_SCRIPT, [board_key(week, exam), _ready_key(week, exam), _names_key(week)],
-                                    [user_id, TOP])
+                                    [user_id, str(TOP)])
     except Exception as exc:
         raise CacheError("leaderboard unavailable") from exc
     if not raw or int(raw[0]) == 0:

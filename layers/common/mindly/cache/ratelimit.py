@@ -10,7 +10,7 @@ decision), which is what lets us batch it without re-implementing the algorithm.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from upstash_ratelimit import SlidingWindow
 from upstash_redis import Redis
@@ -70,7 +70,7 @@ class RateLimiter:
                 pipeline.exists(*extra)
                 getattr(pipeline, command)(*args)
                 exists_count, result = pipeline.exec()
-                revoked = int(exists_count or 0) > 0
+                revoked = int(cast(int, exists_count or 0)) > 0  # EXISTS answers an integer
         except Exception as exc:  # httpx errors, UpstashError: the SDK has no common base
             raise CacheError("Rate limiting is temporarily unavailable") from exc
         return _to_decision(steps.send(result)), revoked

@@ -46,7 +46,7 @@ class FormatError(ValueError):
 class RawRecord(NamedTuple):
     """One record as read: ``data`` when it could be read, else ``problem``."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the record's position; shadows tuple.index, which nothing calls
     data: Any = None
     problem: str | None = None
 

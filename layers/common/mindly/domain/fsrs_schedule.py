@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any
 
 from fsrs import Card, Rating, Scheduler
+from fsrs.card import CardDict
 
 RATING_MAP = {1: Rating.Again, 2: Rating.Again, 3: Rating.Hard, 4: Rating.Good, 5: Rating.Easy}
 
@@ -23,7 +23,7 @@ def _scheduler() -> Scheduler:
     return Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
 
 
-def review(state: dict[str, Any] | None, rating: int, at: datetime, on: date) -> tuple[dict[str, Any], int, date]:
+def review(state: CardDict | None, rating: int, at: datetime, on: date) -> tuple[CardDict, int, date]:
     """The FSRS state after a review at instant ``at`` (local day ``on``), the interval in days and
     the next review's local date. ``state`` None is a card never reviewed under FSRS."""
     if rating not in RATING_MAP:

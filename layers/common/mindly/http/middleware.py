@@ -2,8 +2,10 @@
 
 It owns what must hold for every response, including ones the framework or an unhandled error
 produce: the request id, security headers, CORS for the configured origins only, the body-size
-guard, the generic 500 envelope (no stack trace leaves the server) and one structured log line per
-request.
+guard, the generic 500 envelope (no stack trace leaves the server), one structured log line per
+request, the request id and the Lambda context on every log line of the request
+(mindly.observability), and the count of 503 answers (metric ``ServiceUnavailableAnswers`` by
+function): every 503 leaves through here, whoever raised it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mindly.exceptions import PayloadTooLarge
 from mindly.http.envelope import error_body
-from mindly.observability import logger
+from mindly.observability import count, current_function, invocation, log_keys, logger
 
 MAX_BODY_BYTES = 1024 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -74,10 +76,17 @@ class PlatformMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
         headers = Headers(scope=scope)
-        state: dict[str, Any] = scope.setdefault("state", {})
         request_id = _request_id(headers, scope)
+        # Mangum puts the Lambda context in the scope, and so does the local router: under the
+        # handler's own wrapper this binds only the request id; called bare, the whole invocation.
+        with invocation(scope.get("aws.context")), log_keys(request_id=request_id):
+            await self._serve(scope, receive, send, headers, request_id)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, headers: Headers,
+                     request_id: str) -> None:
+        started = time.perf_counter()
+        state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         origin = headers.get("origin")
         response = {"status": 500, "started": False}
@@ -106,6 +115,8 @@ class PlatformMiddleware:
             if not response["started"]:
                 await self._send_error(send_with_headers, 500, "INTERNAL_ERROR", "Internal server error")
         finally:
+            if response["status"] == 503:
+                count("ServiceUnavailableAnswers", function=current_function())
             logger.info("request", extra={
                 "method": scope["method"],
                 "path": scope.get("path"),

@@ -11,6 +11,10 @@ What a call does, in order:
    exponential backoff (at most two retries); a 429 moves to the next key;
 6. the answer validated with pydantic, asked again once when it does not validate, then cached.
 
+Each call is counted (mindly.observability, by ``kind``): ``GroqCacheHits`` for an answer from the
+cache, ``GroqCalls`` by ``outcome`` (ok, error, rate_limited, invalid_output, breaker_open) for every
+other, and ``CircuitBreakerOpens`` each time failures open the breaker.
+
 The groq SDK is imported on first use, so a function that never calls Groq never pays its import.
 """
 
@@ -23,14 +27,14 @@ import random
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 from upstash_redis import Redis
 
 from mindly.cache.client import key as redis_key
 from mindly.exceptions import GroqRateLimitError, ServiceUnavailable
-from mindly.observability import logger
+from mindly.observability import count, logger
 
 Output = TypeVar("Output", bound=BaseModel)
 
@@ -90,28 +94,36 @@ class GroqClient:
     # --- public ---------------------------------------------------------------------------------
 
     def complete_json(self, system: str, prompt: str, schema: type[Output], cache_ttl_seconds: int,
-                      timeout_seconds: float | None = None) -> Answer:
+                      timeout_seconds: float | None = None, kind: str = "other") -> Answer:
         """A ``schema`` instance for ``prompt`` (see the module docstring for the steps).
         ``timeout_seconds`` bounds the whole call, retries included (default: no tighter bound than
-        the per-request timeout allows for three attempts)."""
+        the per-request timeout allows for three attempts). ``kind`` (explanation, roadmap) names
+        the call in the metrics."""
         if not self.api_keys:
             raise GroqNotConfigured()
         cache_key = self.cache_key(system + "\n" + prompt)
         cached, breaker_open = self._cached_and_breaker(cache_key, schema)
         if cached is not None:
+            count("GroqCacheHits", kind=kind)
             return Answer(cached, "cache")
         if breaker_open:
+            count("GroqCalls", kind=kind, outcome="breaker_open")
             raise GroqUnavailable()
         lock = redis_key("groq", "lock", cache_key)
         if not self._acquire(lock):
             waited = self._wait_for(cache_key, schema, timeout_seconds or self.timeout_seconds)
             if waited is not None:
+                count("GroqCacheHits", kind=kind)
                 return Answer(waited, "cache")
         deadline = time.monotonic() + (timeout_seconds or self.timeout_seconds * (MAX_ERROR_RETRIES + 1) * 2)
         try:
             value = self._validated(system, prompt, schema, deadline)
+        except Exception as exc:
+            count("GroqCalls", kind=kind, outcome=_outcome(exc))
+            raise
         finally:
             self._release(lock)
+        count("GroqCalls", kind=kind, outcome="ok")
         self._store(cache_key, value, cache_ttl_seconds)
         return Answer(value, "groq")
 
@@ -174,11 +186,12 @@ class GroqClient:
             pipeline = self.redis.pipeline()
             pipeline.incr(failures)
             pipeline.expire(failures, BREAKER_WINDOW_SECONDS, nx=True)
-            count, _ = pipeline.exec()
-            if int(count) >= BREAKER_THRESHOLD:
+            recent_failures, _ = pipeline.exec()
+            if int(cast(int, recent_failures)) >= BREAKER_THRESHOLD:  # INCR answers an integer
                 self.redis.set(redis_key("groq", "breaker", "open"), "1", ex=BREAKER_OPEN_SECONDS)
                 self.redis.delete(failures)
                 logger.warning("groq circuit breaker opened", extra={"seconds": BREAKER_OPEN_SECONDS})
+                count("CircuitBreakerOpens")
         except Exception:
             logger.warning("groq breaker state not recorded: redis unavailable")
 
@@ -265,6 +278,15 @@ class GroqClient:
                 raise GroqError() from exc
             self._record_success()
             return str(response.choices[0].message.content or "")
+
+
+def _outcome(exc: Exception) -> str:
+    """The ``outcome`` dimension of a Groq call that raised ``exc``."""
+    if isinstance(exc, GroqRateLimitError):
+        return "rate_limited"
+    if isinstance(exc, GroqInvalidOutput):
+        return "invalid_output"
+    return "error"
 
 
 def _parsed(raw: Any, schema: type[Output]) -> Output | None:

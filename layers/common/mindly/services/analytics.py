@@ -59,7 +59,7 @@ def _context(user_id: str) -> Context:
     return Context(zone=str(profile.timezone) if profile else profiles.DEFAULT_TIMEZONE,
                    exam=str(profile.exam_type) if profile else None,
                    version=int(progress.version) if progress else 0,
-                   tests=int(counter.count) if counter else 0)
+                   tests=int(counter.tests_recorded) if counter else 0)
 
 
 def _exam(requested: str | None, context: Context) -> str:
@@ -289,7 +289,7 @@ def _trend(days: list[Any], tests: list[store.MockTestItem], first_day: date, to
             row["tests"] += 1
             row["test_correct"] += int(test.correct)
             row["test_questions"] += int(test.total_questions)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for offset in range(TREND_WEEKS):
         name = calendar.iso_week(first_day + timedelta(weeks=offset))
         row = weeks.get(name, {"answered": 0, "correct": 0, "tests": 0, "test_correct": 0, "test_questions": 0})
@@ -331,7 +331,7 @@ def _chapter_views(exam: str, tests: list[store.MockTestItem], topics: list[Any]
             row["correct"] += int(chapter["correct"])
             row["total"] += int(chapter["total"])
             row["tests"] += int(chapter["total"])
-    weak = []
+    weak: list[dict[str, Any]] = []
     heatmap = []
     for subject in syllabus.subjects(exam):
         cells = []

@@ -8,21 +8,28 @@ deployment has been seeded, the bundled catalog is used, and the log says so.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 from mindly.domain import badges as rules
 from mindly.observability import logger
 from mindly.store import progress as store
 
 CACHE_SECONDS = 300
-_cached: dict[str, Any] = {"at": float("-inf"), "catalog": ()}
+
+
+class _Cached(TypedDict):
+    at: float
+    catalog: tuple[rules.Badge, ...]
+
+
+_cached: _Cached = {"at": float("-inf"), "catalog": ()}
 
 
 def catalog(now: float | None = None) -> tuple[rules.Badge, ...]:
     """The badge catalog this container evaluates (stored one, refreshed every CACHE_SECONDS)."""
     now = time.monotonic() if now is None else now
     if now - _cached["at"] < CACHE_SECONDS:
-        return _cached["catalog"]  # type: ignore[no-any-return]
+        return _cached["catalog"]
     stored = store.badge_definitions()
     if stored:
         found = tuple(rules.parse_catalog([
@@ -31,13 +38,13 @@ def catalog(now: float | None = None) -> tuple[rules.Badge, ...]:
     else:
         logger.warning("badge catalog not seeded: using the bundled catalog (run infra.cli seed-badges)")
         found = rules.bundled_catalog()
-    _cached.update(at=now, catalog=found)
+    _cached.update({"at": now, "catalog": found})
     return found
 
 
 def forget_cached_catalog() -> None:
     """Make the next ``catalog()`` read the store again (after seeding, and in tests)."""
-    _cached.update(at=float("-inf"), catalog=())
+    _cached.update({"at": float("-inf"), "catalog": ()})
 
 
 def seed(badges: tuple[rules.Badge, ...] | list[rules.Badge] | None = None) -> dict[str, int]:

@@ -196,7 +196,9 @@ def eventbridge_publisher(bus_name: str, region: str, endpoint_url: str | None =
 
     import botocore.session
 
-    client = botocore.session.get_session().create_client("events", region_name=region, endpoint_url=endpoint_url)
+    # botocore makes a client's operations at run time (and the lock has no EventBridge stubs).
+    client: Any = botocore.session.get_session().create_client("events", region_name=region,
+                                                               endpoint_url=endpoint_url)
 
     def publish(events: list[dict[str, Any]]) -> None:
         for start in range(0, len(events), 10):

@@ -9,6 +9,7 @@ answer is "unavailable" and the submit goes on without it.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -38,8 +39,9 @@ def explain(question: content_store.QuestionItem, chosen: str, kept: content_sto
     remaining = deadline - time.monotonic()
     if remaining <= 0.05:
         return None, "unavailable"
-    future = _pool.submit(client.complete_json, texts.SYSTEM, texts.prompt(*parts), texts.Explanation,
-                          CACHE_TTL_SECONDS, remaining)
+    # In the request's context, so the call's log lines and metrics belong to this invocation.
+    future = _pool.submit(contextvars.copy_context().run, client.complete_json, texts.SYSTEM,
+                          texts.prompt(*parts), texts.Explanation, CACHE_TTL_SECONDS, remaining, kind="explanation")
     try:
         answer = future.result(timeout=remaining)
     except GroqUnavailable:

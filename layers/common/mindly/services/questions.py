@@ -17,6 +17,7 @@ from mindly.config import get_settings
 from mindly.domain import calendar, syllabus
 from mindly.domain.content import DIFFICULTIES, OPTION_LETTERS
 from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from mindly.observability import count
 from mindly.services import explanations, pages
 from mindly.services import profile as profiles
 from mindly.services import progress as engine
@@ -162,6 +163,8 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
         raise Conflict("attempt_id was already used for another question", field="attempt_id")
     is_correct = bool(first.get("is_correct", correct))
     chosen = str(first.get("selected_option", choice))
+    if not recorded.duplicate:  # a retried attempt_id counts once
+        count("AnswersSubmitted", outcome="correct" if is_correct else "wrong")
     if is_correct:
         ai_explanation, status = None, "not_needed"
     else:

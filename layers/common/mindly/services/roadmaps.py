@@ -32,6 +32,9 @@ MAX_RECEIVES = 3  # the queue's maxReceiveCount: the last try marks the job fail
 # A job not done this long after it was created never will be: three receives of its message take
 # at most 3 x the queue's 6-minute visibility timeout once the worker has it (template.yaml).
 JOB_DEADLINE = timedelta(minutes=30)
+# The roadmap is stored as JSON text in the job item and in the latest-roadmap item, each at most
+# 400 KB in DynamoDB; this leaves room for the items' other attributes.
+MAX_STORED_ROADMAP_BYTES = 350 * 1024
 
 
 def _cache_key(fingerprint: dict[str, Any]) -> str:
@@ -129,14 +132,21 @@ def generate(fingerprint: dict[str, Any]) -> plans.Roadmap:
               f"hours per day: {fingerprint['hours']}; weak subjects: {fingerprint['weak']}; subjects: {subjects}.\n"
               f"Example of the shape (improve on it): {offline.model_dump_json()}")
     try:
-        answer = client.complete_json(system, prompt, plans.Roadmap, CACHE_TTL_SECONDS)
+        answer = client.complete_json(system, prompt, plans.Roadmap, CACHE_TTL_SECONDS, kind="roadmap")
     except (GroqNotConfigured, GroqUnavailable):
         return offline
     except GroqError:
         raise
-    roadmap = answer.value
+    roadmap: plans.Roadmap = answer.value  # complete_json validated it against plans.Roadmap
     if roadmap.total_weeks != offline.total_weeks:
         raise GroqError("The AI service planned the wrong number of weeks")
+    # The schema bounds how many weeks, topics and goals a plan has, not how long each text is; a
+    # plan DynamoDB could not store (400 KB an item) would fail the job on every try, so it is
+    # replaced by the offline plan, as when Groq is down.
+    stored = len(json.dumps(roadmap.model_dump()).encode())
+    if stored > MAX_STORED_ROADMAP_BYTES:
+        logger.warning("roadmap from Groq too large to store; using the offline plan", extra={"bytes": stored})
+        return offline
     return roadmap.model_copy(update={"source": "groq"})
 
 

@@ -72,7 +72,8 @@ class MockGuardItem(StudyTable, discriminator="mock_guard"):
 class MockCounterItem(StudyTable, discriminator="mock_counter"):
     """``USER#<id> / MOCKS``: how many mock tests the student has recorded."""
 
-    count = NumberAttribute(default=0)
+    # Stored as "count"; named otherwise in Python, where `count` is Model's query-count method.
+    tests_recorded = NumberAttribute(default=0, attr_name="count")
 
 
 def _counter_actions(model: Any, correct: bool, seconds: int, fields: dict[str, str]) -> list[Any]:
@@ -136,7 +137,7 @@ def record_mock_test(item: MockTestItem, attempts: int = 5) -> None:
                 transaction.save(guard, condition=MockGuardItem.pk.does_not_exist())
                 transaction.save(item, condition=MockTestItem.pk.does_not_exist())
                 transaction.update(counter, actions=[MockCounterItem.kind.set(MockCounterItem),
-                                                     MockCounterItem.count.add(1)])
+                                                     MockCounterItem.tests_recorded.add(1)])
             return
         except TransactWriteError as exc:
             if response_code(exc) is None:
