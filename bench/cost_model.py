@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import request_costs
+from infra.local_aws import item_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 SCALES = (10_000, 100_000, 1_000_000)
@@ -191,39 +192,10 @@ REPEATS = 3  # each mix request is measured this many times, warm; the median ti
 # --- DynamoDB request units from item sizes (the pricing rules) ----------------------------------------
 
 
-def number_size(text: str) -> int:
-    """Bytes of a Number: about one per two significant digits, plus one."""
-    digits = re.sub(r"[^0-9]", "", text.lower().split("e")[0]).strip("0") or "0"
-    return math.ceil(len(digits) / 2) + 1
-
-
-def attribute_size(value: Mapping[str, Any]) -> int:
-    """Bytes of one DynamoDB attribute value (low-level form, e.g. ``{"S": "x"}``)."""
-    ((kind, inner),) = value.items()
-    if kind == "S":
-        return len(inner.encode())
-    if kind == "N":
-        return number_size(inner)
-    if kind == "B":
-        return len(inner)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(s.encode()) for s in inner)
-    if kind == "NS":
-        return sum(number_size(n) for n in inner)
-    if kind == "BS":
-        return sum(len(b) for b in inner)
-    if kind == "L":
-        return 3 + sum(1 + attribute_size(element) for element in inner)
-    if kind == "M":
-        return 3 + sum(len(name.encode()) + 1 + attribute_size(element) for name, element in inner.items())
-    raise ValueError(f"unknown attribute type {kind}")
-
-
 def item_size(item: Mapping[str, Any] | None) -> int:
-    """Bytes of an item: its attribute names and values (0 for no item)."""
-    return sum(len(name.encode()) + attribute_size(value) for name, value in (item or {}).items())
+    """Bytes of an item: its attribute names and values (0 for no item), by the same rules the local
+    stack enforces DynamoDB's 400 KB limit with."""
+    return item_bytes(dict(item or {}))
 
 
 READ_FACTOR = {"strong": 1.0, "eventual": 0.5, "transactional": 2.0}

@@ -67,16 +67,25 @@ def is_text(content_type: str | None) -> bool:
     return bool(content_type) and str(content_type).lower().startswith(_TEXT_TYPES)
 
 
-def event_size(scope: Scope, body: bytes) -> int:
-    """The size of the API Gateway HTTP API (payload 2.0) event this request becomes, in bytes of JSON."""
+def _headers_and_cookies(raw: Any, cookie_header: str) -> tuple[dict[str, str], list[str]]:
+    """ASGI headers as API Gateway and Mangum shape them: repeated headers joined with commas, and
+    cookies apart (a request's ``cookie`` header split at ``;``, each ``set-cookie`` of an answer)."""
     headers: dict[str, str] = {}
     cookies: list[str] = []
-    for raw_name, raw_value in scope.get("headers", []):
+    for raw_name, raw_value in raw:
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        if name == "cookie":
+        if name != cookie_header:
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        elif name == "cookie":
             cookies.extend(part.strip() for part in value.split(";") if part.strip())
         else:
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+            cookies.append(value)
+    return headers, cookies
+
+
+def event_size(scope: Scope, body: bytes) -> int:
+    """The size of the API Gateway HTTP API (payload 2.0) event this request becomes, in bytes of JSON."""
+    headers, cookies = _headers_and_cookies(scope.get("headers", []), "cookie")
     method, path = scope.get("method", "GET"), scope.get("path", "/")
     query = scope.get("query_string", b"").decode("latin-1")
     encoded = not is_text(headers.get("content-type"))
@@ -105,14 +114,7 @@ def event_size(scope: Scope, body: bytes) -> int:
 
 def response_size(start: Message, body: bytes) -> int:
     """The size of the Lambda proxy response Mangum would return for this answer, in bytes of JSON."""
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for raw_name, raw_value in start.get("headers", []):
-        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        if name == "set-cookie":
-            cookies.append(value)
-        else:
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+    headers, cookies = _headers_and_cookies(start.get("headers", []), "set-cookie")
     encoded = bool(body) and not is_text(headers.get("content-type"))
     payload = {"statusCode": start.get("status", 200), "headers": headers, "cookies": cookies,
                "isBase64Encoded": encoded, "body": ""}

@@ -20,9 +20,14 @@ def test_item_size_counts_names_and_values() -> None:
     assert cm.item_size(None) == 0
 
 
-@pytest.mark.parametrize(("text", "size"), [("0", 2), ("7", 2), ("-12.50", 3), ("100000", 2), ("123456789", 6)])
-def test_a_number_is_one_byte_per_two_significant_digits_plus_one(text: str, size: int) -> None:
-    assert cm.number_size(text) == size
+def test_items_are_sized_as_the_local_stack_sizes_them_against_400_kb() -> None:
+    from infra.local_aws import item_bytes
+
+    # Given an item in DynamoDB's low-level form (the rules themselves: tests/integration/test_aws_limits.py)
+    item = {"pk": {"S": "USER#1"}, "xp": {"N": "-12.50"}, "tags": {"L": [{"S": "a"}, {"BOOL": True}]}}
+    # Then the cost model bills the same bytes the local stack refuses above 400 KB, and nothing for no item
+    assert cm.item_size(item) == item_bytes(item) == 2 + 6 + 2 + 4 + 4 + 3 + 2 + 2
+    assert cm.item_size(None) == 0
 
 
 @pytest.mark.parametrize(("size", "consistency", "units"), [
