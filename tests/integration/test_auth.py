@@ -200,6 +200,11 @@ def test_concurrent_registrations_of_one_email_create_exactly_one_account(auth_f
     ({"password": "a" * 73}, "password"),
     ({"password": "é" * 40}, "password"),  # 40 characters, 80 bytes
     ({"password": "é" * 36 + "a"}, "password"),  # 73 bytes
+    ({"name": "Ravi\u0000"}, "name"),  # NUL
+    ({"name": "Ravi\u0007"}, "name"),  # BEL
+    ({"name": "Ravi\nKumar"}, "name"),
+    ({"name": "\u202eivaR"}, "name"),  # right-to-left override: "Ravi" shown reversed on the board
+    ({"name": "Ravi\u2066x\u2069"}, "name"),  # an isolate
 ])
 def test_register_rejects_bad_email_and_password_with_422(auth_fn: Any, body_change: dict[str, str],
                                                           field: str) -> None:
@@ -211,6 +216,15 @@ def test_register_rejects_bad_email_and_password_with_422(auth_fn: Any, body_cha
     assert answer.status == 422, answer
     assert answer.json["success"] is False
     assert [(e["code"], e["field"]) for e in answer.json["errors"]] == [("VALIDATION_ERROR", field)]
+
+
+@pytest.mark.parametrize("name", ["अर्जुन", "শ্রেয়া", "क्\u200dष", "Priya 😀", "O'Neil-Smith Jr."])
+def test_register_accepts_names_in_any_script_with_their_joiners(auth_fn: Any, name: str) -> None:
+    # Given a name in an Indian script (zero-width joiners included) or with an emoji
+    answer = register(auth_fn, name=name)
+    # Then it is accepted as written
+    assert answer.status == 201, answer
+    assert answer.data["user"]["name"] == name
 
 
 @pytest.mark.parametrize("password", ["a" * 72, "é" * 36, "Pässwörd-" + "x" * 20])

@@ -103,6 +103,8 @@ def _assert_platform_answer(answer: Answer, status: int) -> None:
         assert answer.json["errors"], answer
         assert all(set(e) == {"code", "field", "message"} for e in answer.json["errors"])
     assert answer.headers.get("x-request-id"), answer.headers
+    if status in (423, 429, 503):  # each says when to come back
+        assert int(answer.headers["retry-after"]) >= 1, answer.headers
 
 
 def test_every_kind_of_answer_has_the_envelope_and_a_request_id(auth_fn: Any, profile_fn: Any) -> None:

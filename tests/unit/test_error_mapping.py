@@ -62,3 +62,19 @@ def test_exception_becomes_its_envelope(client: TestClient, index: int) -> None:
     assert body["errors"][0]["code"] == code
     for name, value in headers.items():
         assert answer.headers[name] == value
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls, *(grand for sub in cls.__subclasses__() for grand in _subclasses(sub))]
+
+
+def test_every_503_says_when_to_try_again(client: TestClient) -> None:
+    from mindly.exceptions import ServiceUnavailable
+
+    # Given every kind of 503 the services raise, made the way they raise it
+    for kind in _subclasses(ServiceUnavailable):
+        error = kind(1) if "retry_after_seconds" in kind.__init__.__code__.co_varnames else kind("busy")
+        # Then it carries Retry-After (a client backs off instead of retrying at once)
+        assert int(error.headers["Retry-After"]) >= 1, kind.__name__
+    # And a headers argument of its own keeps it
+    assert ServiceUnavailable("x", headers={"X-Other": "1"}).headers == {"Retry-After": "1", "X-Other": "1"}

@@ -119,19 +119,24 @@ class FeatureNotConfigured(MindlyError):
 
 
 class ServiceUnavailable(MindlyError):
+    """A 503: every one says when to try again (``Retry-After``, by default ``retry_after_seconds``),
+    so a client backs off instead of hammering a contended or recovering service."""
+
     code = "SERVICE_UNAVAILABLE"
     status = 503
     default_message = "Service temporarily unavailable"
+    retry_after_seconds = 1
+
+    def __init__(self, message: str | None = None, *, field: str | None = None,
+                 errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, field=field, errors=errors,
+                         headers={"Retry-After": str(self.retry_after_seconds), **(headers or {})})
 
 
 class StoreBusy(ServiceUnavailable):
     """DynamoDB is throttling, busy or not answering, still after the retries (mindly.store.errors.is_busy)."""
 
     default_message = "The service is busy; try again shortly"
-    retry_after_seconds = 1
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message, headers={"Retry-After": str(self.retry_after_seconds)})
 
 
 class CacheError(ServiceUnavailable):

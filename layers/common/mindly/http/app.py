@@ -14,7 +14,7 @@ from mangum import Mangum
 from mindly import __version__, runtime_hooks
 from mindly.cache.client import get_redis
 from mindly.config import get_settings
-from mindly.exceptions import ValidationFailed
+from mindly.exceptions import ServiceUnavailable, ValidationFailed
 from mindly.http.envelope import ENVELOPE_SCHEMAS, Envelope, error_response
 from mindly.http.errors import install_error_handlers
 from mindly.http.middleware import PlatformMiddleware
@@ -38,7 +38,7 @@ _ERRORS: dict[int, tuple[str, tuple[str, ...]]] = {
 }
 # Headers an answer of that status always carries.
 _REQUIRED_HEADERS: dict[int, tuple[str, ...]] = {401: ("WWW-Authenticate",), 423: ("Retry-After",),
-                                                 429: ("Retry-After",)}
+                                                 429: ("Retry-After",), 503: ("Retry-After",)}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -87,7 +87,7 @@ def health() -> Any:
     return error_response(503, "degraded", [
         {"code": "SERVICE_UNAVAILABLE", "field": name, "message": f"{name} is not answering"}
         for name, value in checks.items() if value != "ok"
-    ], data=data)
+    ], headers={"Retry-After": str(ServiceUnavailable.retry_after_seconds)}, data=data)
 
 
 def _takes_many(annotation: Any) -> bool:

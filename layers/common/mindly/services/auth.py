@@ -16,6 +16,7 @@ from typing import NamedTuple
 from mindly.cache import revocation
 from mindly.cache.client import get_redis
 from mindly.config import Settings
+from mindly.domain import display_names
 from mindly.exceptions import AccountLocked, AuthenticationFailed, Conflict, ValidationFailed
 from mindly.services import passwords, tokens
 from mindly.store import users
@@ -80,6 +81,10 @@ def register(settings: Settings, email: str, password: str, name: str, role: str
     when the email is taken."""
     normalized = normalize_email(email)
     passwords.check_password_rules(password)
+    unsafe = display_names.unsafe_characters(name)
+    if unsafe:
+        raise ValidationFailed(f"name may not contain control or text-direction characters ({', '.join(unsafe)})",
+                               field="name")
     now = int(time.time())
     user_id = tokens.new_id()
     user = UserItem(
