@@ -13,7 +13,7 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 
 
 def unsafe_characters(name: str) -> list[str]:
-    """The characters of ``name`` a display name may not hold, as ``U+XXXX`` codes, in order of first
+    """The characters of ``name`` a display name may not hold, as codes such as ``U+202E``, in order of first
     appearance: control characters (NUL, BEL, newlines, ...) and bidirectional controls."""
     found: list[str] = []
     for char in name:
