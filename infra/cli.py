@@ -128,11 +128,9 @@ def create_admin(email: str, name: str) -> dict[str, Any]:
     start and never leaves its process (the state file holds no secret), so this must not need it."""
     use_layer()
     from mindly.config import get_settings
-    from mindly.exceptions import ValidationFailed
-    from mindly.services import auth, passwords, tokens
+    from mindly.exceptions import Conflict, ValidationFailed
+    from mindly.services import auth
     from mindly.store import users
-    from mindly.store.errors import AlreadyExists
-    from mindly.store.models import UserItem
 
     try:
         normalized = auth.normalize_email(email)
@@ -143,19 +141,11 @@ def create_admin(email: str, name: str) -> dict[str, Any]:
     if user_id is None:
         password = os.environ.get("MINDLY_ADMIN_PASSWORD") or getpass.getpass(f"password for {normalized}: ")
         try:
-            passwords.check_password_rules(password)
+            user_id = auth.create_account(get_settings(), normalized, password, name, "admin")
+            created = True
         except ValidationFailed as exc:
             raise SystemExit(f"create-admin: {exc}") from exc
-        user_id = tokens.new_id()
-        new_account = UserItem(
-            users.user_key(user_id), "ACCOUNT", user_id=user_id, email=normalized, name=name.strip(),
-            role="admin", password_hash=passwords.hash_password(password, get_settings().bcrypt_rounds),
-            created_at=datetime.now(UTC).replace(microsecond=0), failed_logins=[],
-        )
-        try:
-            users.create_user(new_account)
-            created = True
-        except AlreadyExists:  # made by someone else meanwhile
+        except Conflict:  # made by someone else meanwhile
             user_id = users.find_user_id_by_email(normalized)
     account = users.get_user(str(user_id))
     if account is None:

@@ -75,29 +75,45 @@ def _start_session(settings: Settings, user: UserItem, now: int) -> IssuedTokens
     return _issued(settings, user, session, refresh, now)
 
 
-def register(settings: Settings, email: str, password: str, name: str, role: str = "student") -> IssuedTokens:
-    """Create an account and log it in: one DynamoDB transaction writes the account, its email guard
-    and the first session, so an account never exists without the session its tokens name. Conflict
-    when the email is taken."""
+def _new_account(settings: Settings, email: str, password: str, name: str, role: str, now: int) -> UserItem:
+    """A new account, checked (email, password rules, display name) and not yet stored."""
     normalized = normalize_email(email)
     passwords.check_password_rules(password)
     unsafe = display_names.unsafe_characters(name)
     if unsafe:
         raise ValidationFailed(f"name may not contain control or text-direction characters ({', '.join(unsafe)})",
                                field="name")
-    now = int(time.time())
     user_id = tokens.new_id()
-    user = UserItem(
+    return UserItem(
         users.user_key(user_id), "ACCOUNT", user_id=user_id, email=normalized, name=name.strip(),
         role=role, password_hash=passwords.hash_password(password, settings.bcrypt_rounds),
         created_at=_utc(now), failed_logins=[],
     )
+
+
+def register(settings: Settings, email: str, password: str, name: str, role: str = "student") -> IssuedTokens:
+    """Create an account and log it in: one DynamoDB transaction writes the account, its email guard
+    and the first session, so an account never exists without the session its tokens name. Conflict
+    when the email is taken."""
+    now = int(time.time())
+    user = _new_account(settings, email, password, name, role, now)
     session, refresh = _new_session(settings, user, now)
     try:
         users.create_user(user, session)
     except AlreadyExists as exc:
         raise Conflict("An account with this email already exists", field="email") from exc
     return _issued(settings, user, session, refresh, now)
+
+
+def create_account(settings: Settings, email: str, password: str, name: str, role: str) -> str:
+    """Create an account without signing it in (an operator making an administrator: no session, no
+    token, so no signing key is needed); its user id. Conflict when the email is taken."""
+    user = _new_account(settings, email, password, name, role, int(time.time()))
+    try:
+        users.create_user(user)
+    except AlreadyExists as exc:
+        raise Conflict("An account with this email already exists", field="email") from exc
+    return str(user.user_id)
 
 
 def login(settings: Settings, email: str, password: str) -> IssuedTokens:
