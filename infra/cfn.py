@@ -311,6 +311,11 @@ class Route:
         return dict(zip(names, found.groups(), strict=True))
 
     @property
+    def key(self) -> str:
+        """The route key, as API Gateway names the route in the event (``routeKey``)."""
+        return self.path if self.path == "$default" else f"{self.method} {self.path}"
+
+    @property
     def precedence(self) -> tuple[int, int, int, int]:
         """Sort key, most specific first, following API Gateway's route selection: fully literal
         paths, then paths with parameters, then greedy ones, then ``$default``; longer literal
@@ -341,7 +346,8 @@ def _path_pattern(path: str) -> tuple[re.Pattern[str], list[str]]:
 
 
 def http_routes(template: Mapping[str, Any]) -> list[Route]:
-    """Every HttpApi event of every function, in template order."""
+    """Every HttpApi event of every function, in template order. An event with neither Path nor Method
+    is the API's ``$default`` route (SAM's reading too), matched last (``Route.precedence``)."""
     routes = []
     for function, _name, event in _events_of(template, "HttpApi"):
         props = event.get("Properties") or {}

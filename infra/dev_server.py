@@ -6,7 +6,8 @@ Started here, in this order:
 2. Redis: real Upstash when UPSTASH_REDIS_REST_URL/TOKEN are set; otherwise a local
    Upstash-REST-compatible endpoint (``infra.upstash_local``) backed by the redis-server at REDIS_URL
    when set, else by fakeredis; the app always talks to it with the real upstash-redis client;
-3. every function of template.yaml behind one router (``infra.router``), on 127.0.0.1:8000;
+3. every function of template.yaml behind one router (``infra.router``), on 127.0.0.1:8000, served
+   by uvicorn as ``server_config`` sets it up (the socket peer is the client, oversized heads 431);
 4. a poller per SQS-triggered function (``infra.sqs_poller``);
 5. sample data (``infra.seed``).
 Groq is real when GROQ_API_KEY_1..5 are set, otherwise the offline generator answers.
@@ -25,11 +26,73 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
 from infra import cfn, local_aws, stacks
 from infra.functions import STATE_DIR, load_function, use_layer
 from infra.upstash_local import LocalUpstash
 
 DEFAULT_CORS = "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173"
+# How much of a request head (request line and headers) the server reads before giving up on it. Far
+# above API Gateway's 10240-byte quota, which the router enforces on what the server read (a 431 in
+# the envelope); reading a 300 KB Cookie whole lets the router answer it, where h11's default 16 KB
+# would be a bare 400 and a reset while the client is still sending. Past this, GatewayH11Protocol
+# answers 431 itself.
+SERVER_MAX_HEAD_BYTES = 1024 * 1024
+# How long a refused connection is still read (and the rest dropped) after its answer, so closing it
+# does not reset a client still sending its request: the reset would discard the answer unread.
+REFUSED_LINGER_SECONDS = 2.0
+
+
+class GatewayH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol answering a request it cannot parse in the envelope with the platform's
+    headers, as the router answers: 431 when the head outgrew ``h11_max_incomplete_event_size``, else
+    400, instead of uvicorn's bare text 400; then it reads and drops the rest of that request a while
+    before closing (``REFUSED_LINGER_SECONDS``), so the client reads the answer instead of a reset."""
+
+    refused = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self.refused:
+            super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        from infra.router import gateway_answer  # imports the layer: only once the stack has set it up
+
+        unparsed, _closed = self.conn.trailing_data
+        limit = self.config.h11_max_incomplete_event_size or SERVER_MAX_HEAD_BYTES
+        if len(unparsed) > limit:
+            status, reason = 431, b"Request Header Fields Too Large"
+            headers, body = gateway_answer("VALIDATION_ERROR", f"The request line and headers are over {limit} bytes",
+                                           "Request Header Fields Too Large")
+        else:
+            status, reason = 400, b"Bad Request"
+            headers, body = gateway_answer("VALIDATION_ERROR", "The request is not valid HTTP", "Malformed request")
+        self.transport.write(self.conn.send(h11.Response(status_code=status, reason=reason,
+                                                         headers=[*headers, (b"connection", b"close")])) or b"")
+        self.transport.write(self.conn.send(h11.Data(data=body)) or b"")
+        self.transport.write(self.conn.send(h11.EndOfMessage()) or b"")
+        self.refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()  # the client sees the answer end; what it still sends is dropped
+            self.loop.call_later(REFUSED_LINGER_SECONDS, self.transport.close)
+        else:
+            self.transport.close()
+
+
+def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves the local stack (the dev server, and the tests that start one).
+
+    ``proxy_headers`` is off: uvicorn would otherwise take ``X-Forwarded-For`` from a 127.0.0.1 peer
+    as the client's address, so any local client could name its own address and open a fresh per-IP
+    rate-limit bucket with one header. Only the socket peer counts here, as only API Gateway's
+    ``sourceIp`` counts in AWS (mindly.http.middleware.client_ip).
+    """
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                          proxy_headers=False, http=GatewayH11Protocol,
+                          h11_max_incomplete_event_size=SERVER_MAX_HEAD_BYTES)
 
 
 @dataclass
@@ -73,6 +136,7 @@ def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: 
     aws = local_aws.bootstrap(prefix=prefix)
     os.environ.setdefault("ENVIRONMENT", "local")
     os.environ.setdefault("JWT_SECRET", secrets.token_hex(32))
+    os.environ.setdefault("CURSOR_SECRET", secrets.token_hex(32))
     os.environ.setdefault("CORS_ORIGINS", DEFAULT_CORS)
     upstash = configure_redis(dict(os.environ))
     use_layer()
@@ -143,8 +207,6 @@ def main(argv: list[str] | None = None) -> None:
                         help="write how to reach this stack to this file instead")
     args = parser.parse_args(argv)
 
-    import uvicorn
-
     sock = bind_port(args.host, args.port)
     port = int(sock.getsockname()[1])
     demo_password = os.environ.get("MINDLY_DEMO_PASSWORD") or secrets.token_urlsafe(12)
@@ -159,8 +221,7 @@ def main(argv: list[str] | None = None) -> None:
           file=sys.stderr)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        config = uvicorn.Config(stack.app, host=args.host, port=port, log_level="warning", access_log=False)
-        uvicorn.Server(config).run(sockets=[sock])
+        uvicorn.Server(server_config(stack.app, args.host, port)).run(sockets=[sock])
     finally:
         stack.stop()
         stacks.remove_own_state(state)

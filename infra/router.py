@@ -3,13 +3,17 @@
 The routes are template.yaml's HttpApi events (``infra.cfn.http_routes``), and the choice among them
 is ``infra.cfn``'s API Gateway precedence, so a function reachable locally is reachable in AWS by
 the same method and path. CORS preflights (OPTIONS), which API Gateway answers itself, go to the
-function owning the path, whose platform middleware answers them.
+function owning the path, whose platform middleware answers them. A request no route takes goes to
+the ``$default`` route, as in AWS; its event names the route (``aws.event``'s ``routeKey``), so the
+function answers it as unrouted (mindly.http.unrouted: 404, or 405 with Allow).
 
-The platform's limits are enforced as in AWS (``Limits``): API Gateway refuses a body over 10 MB
-(413) and gives up on an integration after 30 s (503); Lambda refuses an event over 6 MB, stops a
-function at its template Timeout and fails a response over 6 MB, which API Gateway answers with 500.
-To know the response's size the router holds it until it is complete, as Lambda does. These answers
-are in the API's envelope here; in AWS, API Gateway writes them itself (``{"message": ...}``).
+The platform's limits are enforced as in AWS (``Limits``): API Gateway refuses a request line and
+header values over 10240 bytes (431 here), a body over 10 MB (413) and gives up on an integration
+after 30 s (503); Lambda refuses an event over 6 MB, stops a function at its template Timeout and
+fails a response over 6 MB, which API Gateway answers with 500. To know the response's size the
+router holds it until it is complete, as Lambda does. These answers are in the API's envelope here,
+with the platform's security headers (and Retry-After on the 503); in AWS, API Gateway writes them
+itself (``{"message": ...}``), without either.
 """
 
 from __future__ import annotations
@@ -27,12 +31,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.cfn import Route
 from infra.sqs_poller import LocalContext
+from mindly.http.middleware import SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 
-# API Gateway HTTP API quotas (not adjustable): payload size 10 MB, integration timeout 30 s.
+# API Gateway HTTP API quotas (not adjustable): total combined size of request line and header values
+# 10240 bytes, payload size 10 MB, integration timeout 30 s.
+API_GATEWAY_MAX_HEADER_BYTES = 10240
 API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024  # "HTTP content length exceeded 10485760 bytes"
 API_GATEWAY_TIMEOUT_SECONDS = 30.0
+# What the router's 503 (no answer from the integration in time) tells the client to wait, in seconds.
+GATEWAY_TIMEOUT_RETRY_AFTER_SECONDS = 5
 # Lambda, synchronous invocation: 6 MB each way. Lambda's own messages: "Request must be smaller than
 # 6291456 bytes for the InvokeFunction operation", "Response payload size exceeded maximum allowed
 # payload size (6291556 bytes)".
@@ -49,6 +58,7 @@ _TEXT_TYPES = ("text/", "application/json", "application/javascript", "applicati
 class Limits:
     """The platform limits the router enforces (tests lower them)."""
 
+    max_header_bytes: int = API_GATEWAY_MAX_HEADER_BYTES
     max_body_bytes: int = API_GATEWAY_MAX_BODY_BYTES
     integration_timeout: float = API_GATEWAY_TIMEOUT_SECONDS
     max_event_bytes: int = LAMBDA_MAX_EVENT_BYTES
@@ -81,6 +91,16 @@ def _headers_and_cookies(raw: Any, cookie_header: str) -> tuple[dict[str, str], 
         else:
             cookies.append(value)
     return headers, cookies
+
+
+def request_head_size(scope: Scope) -> int:
+    """What API Gateway's header quota counts of a request, in bytes: its request line
+    (``GET /path?query HTTP/1.1``) and its header values."""
+    target = scope.get("raw_path") or scope.get("path", "/").encode("utf-8")
+    query = scope.get("query_string", b"")
+    line = (f"{scope.get('method', 'GET')} ".encode() + target + (b"?" + query if query else b"")
+            + f" HTTP/{scope.get('http_version', '1.1')}".encode())
+    return len(line) + sum(len(value) for _name, value in scope.get("headers", []))
 
 
 def event_size(scope: Scope, body: bytes) -> int:
@@ -156,14 +176,30 @@ class GatewayRouter:
                 message = await receive()
             await send({"type": "lifespan.shutdown.complete"})
             return
+        if scope["type"] == "http" and request_head_size(scope) > self.limits.max_header_bytes:
+            await _error(send, 431, "VALIDATION_ERROR", f"The request line and headers are over "
+                         f"{self.limits.max_header_bytes} bytes", "Request Header Fields Too Large")
+            return
         found = self._find(scope.get("method", "GET"), scope.get("path", ""))
         if found is None:
-            await _error(send, 404, "NOT_FOUND", "No route for this method and path", "Not found")
+            await self._unrouted(scope, send)
             return
         if scope["type"] != "http":
             await found[1](scope, receive, send)
             return
         await self._invoke(found[0], found[1], scope, receive, send)
+
+    async def _unrouted(self, scope: Scope, send: Send) -> None:
+        """No route and no ``$default`` route: 405 with Allow when other methods serve the path, else 404."""
+        path = scope.get("path", "")
+        allowed = sorted({route.method for route, _app in self.routes
+                          if route.method != "ANY" and route.path != "$default"
+                          and route.match(route.method, path) is not None})
+        if allowed:
+            await _error(send, 405, "METHOD_NOT_ALLOWED", "Method not allowed", "Method not allowed",
+                         {"allow": ", ".join(allowed)})
+        else:
+            await _error(send, 404, "NOT_FOUND", "No route for this method and path", "Not found")
 
     async def _invoke(self, route: Route, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         limits = self.limits
@@ -215,12 +251,15 @@ class GatewayRouter:
         try:
             # As Lambda does, each invocation gets a context naming its own function (Mangum puts it
             # in the scope there): the function's log lines and metrics say which function ran.
-            invoked = {**scope, "aws.context": LocalContext(route.function_logical_id, int(function_timeout * 1000))}
+            # And the event names the route API Gateway picked (``routeKey``: ``$default`` for a catch-all).
+            invoked = {**scope, "aws.context": LocalContext(route.function_logical_id, int(function_timeout * 1000)),
+                       "aws.event": {"version": "2.0", "routeKey": route.key}}
             await asyncio.wait_for(app(invoked, replay, hold), timeout=wait)
         except TimeoutError:
             if limits.integration_timeout <= function_timeout:
                 log.warning("%s: no answer in %.3g s, API Gateway gives up (503)", route.function_logical_id, wait)
-                await _error(send, 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "Service Unavailable")
+                await _error(send, 503, "SERVICE_UNAVAILABLE", "Service Unavailable", "Service Unavailable",
+                             {"retry-after": str(GATEWAY_TIMEOUT_RETRY_AFTER_SECONDS)})
             else:
                 log.warning("%s: task timed out after %.3g s (the function's Timeout)", route.function_logical_id,
                             wait)
@@ -252,10 +291,19 @@ async def _internal_error(send: Send) -> None:
     await _error(send, 500, "INTERNAL_ERROR", "Internal Server Error", "Internal Server Error")
 
 
-async def _error(send: Send, status: int, code: str, detail: str, message: str) -> None:
+def gateway_answer(code: str, detail: str, message: str,
+                   extra_headers: Mapping[str, str] | None = None) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The headers and body of an answer the gateway writes itself: the envelope, a request id, the
+    platform's security headers (mindly.http.middleware) and ``extra_headers``."""
     body = json.dumps({"success": False, "data": None, "message": message, "errors": [
         {"code": code, "field": None, "message": detail}]}).encode()
-    headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                          (b"x-request-id", uuid.uuid4().hex.encode())]
+    fields = {"content-type": "application/json", "content-length": str(len(body)), "x-request-id": uuid.uuid4().hex,
+              **SECURITY_HEADERS, **(extra_headers or {})}
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in fields.items()], body
+
+
+async def _error(send: Send, status: int, code: str, detail: str, message: str,
+                 extra_headers: Mapping[str, str] | None = None) -> None:
+    headers, body = gateway_answer(code, detail, message, extra_headers)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -18,6 +18,7 @@ from mindly.exceptions import ServiceUnavailable, ValidationFailed
 from mindly.http.envelope import ENVELOPE_SCHEMAS, Envelope, error_response
 from mindly.http.errors import install_error_handlers
 from mindly.http.middleware import PlatformMiddleware
+from mindly.http.unrouted import DefaultRouteAnswer
 from mindly.observability import lambda_entry, logger
 
 API_PREFIX = "/api/v1"
@@ -204,6 +205,8 @@ def create_app(group: str, *, with_health: bool = False) -> FastAPI:
                   openapi_url=f"{API_PREFIX}/openapi/{group}.json",
                   dependencies=[Depends(one_value_per_query_parameter)])
     install_error_handlers(app)
+    # Inside the platform middleware (added last, so outermost): a $default answer gets its headers too.
+    app.add_middleware(DefaultRouteAnswer)
     app.add_middleware(PlatformMiddleware, cors_origins=settings.cors_origins)
     if with_health:
         app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET"], tags=["health"],

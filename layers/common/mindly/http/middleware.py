@@ -10,6 +10,7 @@ function): every 503 leaves through here, whoever raised it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 import uuid
@@ -24,7 +25,8 @@ from mindly.observability import count, current_function, invocation, log_keys, 
 
 MAX_BODY_BYTES = 1024 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_SECURITY_HEADERS = {
+# Public: the local router and dev server put them on the answers they write themselves.
+SECURITY_HEADERS = {
     "strict-transport-security": "max-age=63072000; includeSubDomains",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -49,6 +51,25 @@ def client_ip(scope: Scope) -> str:
         return str(source)
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
+
+
+def client_network(address: str) -> str:
+    """The unit per-IP limits count: an IPv4 address as it is, an IPv6 address by its /64.
+
+    One IPv6 subscriber (a phone on Jio, a home router) is handed a whole /64 and may pick any
+    address in it, so counting single IPv6 addresses would give one client 2**64 fresh buckets. An
+    IPv4-mapped IPv6 address counts as its IPv4 address. Anything that does not parse is kept
+    as given (it still names one bucket).
+    """
+    try:
+        parsed = ipaddress.ip_address(address.strip().split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 def _declared_length(headers: Headers) -> int:
@@ -154,7 +175,7 @@ class PlatformMiddleware:
     def _decorate(self, out: MutableHeaders, scope: Scope, state: dict[str, Any],
                   origin: str | None) -> None:
         out["x-request-id"] = state["request_id"]
-        for name, value in _SECURITY_HEADERS.items():
+        for name, value in SECURITY_HEADERS.items():
             out.setdefault(name, value)
         path = scope.get("path", "")
         if "/auth/" in path or any(name == b"authorization" for name, _ in scope.get("headers", [])):
