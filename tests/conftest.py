@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ os.environ.update({
     "AWS_DEFAULT_REGION": "ap-south-1",
     "AWS_REGION": "ap-south-1",
     "JWT_SECRET": secrets.token_hex(32),
+    "CURSOR_SECRET": secrets.token_hex(32),
     "BCRYPT_ROUNDS": "4",
     "CORS_ORIGINS": "https://app.mindly.test,https://admin.mindly.test",
     # Generous defaults; the rate-limit tests lower them for themselves.
@@ -174,11 +176,16 @@ def upstash() -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_redis() -> None:
+def _fresh_redis() -> Iterator[None]:
+    """Redis up and empty for every test; a test that takes it down gets it back up when it ends,
+    before the next test's module-scoped fixtures (set up ahead of this one) need it."""
     upstash = _STACK.get("upstash")
     if upstash is not None:
         upstash.set_down(False)
         upstash.flushall()
+    yield
+    if upstash is not None:
+        upstash.set_down(False)
 
 
 @pytest.fixture

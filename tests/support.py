@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import functools
 import json
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 EVENTS = Path(__file__).resolve().parent / "events"
 PASSWORD = "Correct-horse-9"
+T = TypeVar("T")
 
 
 @cache
@@ -264,3 +269,23 @@ def point_groq_at(settings: Any, monkeypatch: Any, url: str, *keys: str) -> None
         monkeypatch.setattr(settings, f"groq_api_key_{number}", SecretStr(key))
     monkeypatch.setattr(settings, "groq_base_url", url)
     llm_client.groq_client.cache_clear()
+
+
+def all_at_once(count: int, call: Callable[[int], T]) -> list[T]:
+    """``call(i)`` for i in range(count) on ``count`` threads released together by a barrier, as
+    concurrent Lambda containers would be; the results in order of i. Mangum drives the app on the
+    thread's event loop, so each thread gets its own."""
+    barrier = threading.Barrier(count)
+
+    def worker(index: int) -> T:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            barrier.wait()
+            return call(index)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(worker, range(count)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import Body, Depends, Request
@@ -10,9 +11,9 @@ from pydantic import ConfigDict, Field
 from mindly.config import get_settings
 from mindly.exceptions import AuthenticationFailed, FeatureNotConfigured
 from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
-from mindly.http.auth import CurrentUser
+from mindly.http.auth import CurrentUser, bad_tokens_counted, refuse_cross_site
 from mindly.http.envelope import Envelope
-from mindly.http.limits import per_ip
+from mindly.http.limits import client_of, enforce, per_ip
 from mindly.http.schemas import RequestBody
 from mindly.services import auth
 
@@ -43,7 +44,6 @@ class RefreshRequest(RequestBody):
 
 
 def _token_answer(issued: auth.IssuedTokens, status_code: int) -> Envelope:
-    settings = get_settings()
     response = Envelope({
         "user": auth.public_user(issued.user),
         "access_token": issued.access_token,
@@ -51,7 +51,7 @@ def _token_answer(issued: auth.IssuedTokens, status_code: int) -> Envelope:
         "token_type": "bearer",
         "expires_in": issued.expires_in,
     }, status_code=status_code)
-    response.set_cookie(REFRESH_COOKIE, issued.refresh_token, max_age=settings.refresh_token_ttl_seconds,
+    response.set_cookie(REFRESH_COOKIE, issued.refresh_token, max_age=issued.refresh_expires_in,
                         path=COOKIE_PATH, secure=True, httponly=True, samesite="strict")
     return response
 
@@ -64,18 +64,28 @@ def register(body: RegisterRequest) -> Envelope:
 
 
 @app.post(f"{API_PREFIX}/auth/login", responses=error_responses(401, 423),
-          dependencies=[Depends(per_ip("login", lambda s: s.login_rate_limit_per_minute))])
-def login(body: LoginRequest) -> Envelope:
-    return _token_answer(auth.login(get_settings(), body.email, body.password), 200)
+          dependencies=[Depends(per_ip("login", lambda s: s.login_ip_rate_limit_per_minute))])
+def login(request: Request, body: LoginRequest) -> Envelope:
+    settings = get_settings()
+    client = client_of(request)
+    account = hashlib.sha256(body.email.strip().lower().encode()).hexdigest()[:32]
+    enforce(request, "login-account", f"{client}|{account}", settings.login_rate_limit_per_minute,
+            "login attempts for this account")
+    return _token_answer(auth.login(settings, body.email, body.password, client), 200)
 
 
-@app.post(f"{API_PREFIX}/auth/refresh", responses=error_responses(401),
+@app.post(f"{API_PREFIX}/auth/refresh", responses=error_responses(401, 403),
           dependencies=[Depends(per_ip("refresh", lambda s: s.refresh_rate_limit_per_minute))])
 def refresh(request: Request, body: Annotated[RefreshRequest | None, Body()] = None) -> Envelope:
-    token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
+    token = body.refresh_token if body else None
     if not token:
-        raise AuthenticationFailed("A refresh token is required (body or cookie)")
-    return _token_answer(auth.refresh(get_settings(), token), 200)
+        token = request.cookies.get(REFRESH_COOKIE)
+        if not token:
+            raise AuthenticationFailed("A refresh token is required (body or cookie)")
+        refuse_cross_site(request)  # the cookie comes with any request the browser makes
+    with bad_tokens_counted(request):
+        issued = auth.refresh(get_settings(), token)
+    return _token_answer(issued, 200)
 
 
 def _signed_out(message: str) -> Envelope:

@@ -6,19 +6,16 @@ Redis is flushed before each test by conftest.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
 import pytest
-from support import PASSWORD, Answer, HandlerClient, register, unique_email
+from support import PASSWORD, Answer, HandlerClient, all_at_once, register, unique_email
 
 API = "/api/v1"
 ENVELOPE_KEYS = {"success", "data", "message", "errors"}
@@ -98,25 +95,8 @@ def _b64url(raw: bytes) -> str:
 
 
 def _in_threads(count: int, call: Callable[[], Answer]) -> list[Answer]:
-    """Run ``call`` ``count`` times at once, as concurrent Lambda containers would.
-
-    Mangum drives the app on the thread's event loop, so each worker thread gets its own.
-    """
-    barrier = threading.Barrier(count)
-
-    def worker() -> Answer:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            barrier.wait()
-            return call()
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        futures = [pool.submit(worker) for _ in range(count)]
-        return [future.result() for future in futures]
+    """Run ``call`` ``count`` times at once, as concurrent Lambda containers would."""
+    return all_at_once(count, lambda _index: call())
 
 
 # --- register ------------------------------------------------------------------------------------
@@ -308,32 +288,42 @@ def test_unknown_email_and_wrong_password_get_the_identical_401(auth_fn: Any) ->
     assert unknown.json == wrong.json == malformed.json
 
 
-def test_five_failed_logins_lock_the_account_even_for_the_right_password(auth_fn: Any) -> None:
-    # Given a fresh account
+def test_five_failed_logins_lock_the_account_for_that_client_even_for_the_right_password(auth_fn: Any) -> None:
+    # Given a fresh account and one client (network) trying it
     email, _ = _new_account(auth_fn)
+    client = _client(auth_fn)
+
+    def login(password: str) -> Answer:
+        return client.post(f"{API}/auth/login", {"email": email, "password": password})
+
     # When the wrong password is tried five times
-    statuses = [_login(auth_fn, email, f"Wrong-password-{i}") for i in range(5)]
+    statuses = [login(f"Wrong-password-{i}") for i in range(5)]
     # Then the first four are plain 401s and the fifth locks the account (423 with Retry-After)
     assert [a.status for a in statuses[:4]] == [401] * 4, statuses
     locked = statuses[4]
     assert locked.status == 423, locked
     assert locked.json["errors"][0]["code"] == "ACCOUNT_LOCKED"
     assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
-    # And then even the right password is refused while the lock lasts
-    right = _login(auth_fn, email)
+    # And then even the right password is refused from that client while the lock lasts
+    right = login(PASSWORD)
     assert right.status == 423, right
     assert right.json["errors"][0]["code"] == "ACCOUNT_LOCKED"
     assert "access_token" not in right.text
 
 
 def test_a_successful_login_clears_earlier_failures(auth_fn: Any) -> None:
-    # Given four failed logins then a successful one
+    # Given four failed logins then a successful one, from one client
     email, _ = _new_account(auth_fn)
+    client = _client(auth_fn)
+
+    def login(password: str) -> Answer:
+        return client.post(f"{API}/auth/login", {"email": email, "password": password})
+
     for i in range(4):
-        assert _login(auth_fn, email, f"Wrong-password-{i}").status == 401
-    assert _login(auth_fn, email).status == 200
+        assert login(f"Wrong-password-{i}").status == 401
+    assert login(PASSWORD).status == 200
     # When the password is mistyped once more
-    answer = _login(auth_fn, email, "Wrong-password-x")
+    answer = login("Wrong-password-x")
     # Then it is an ordinary 401, not a lockout
     assert answer.status == 401, answer
 
@@ -383,7 +373,11 @@ def test_refresh_without_any_token_is_401(auth_fn: Any) -> None:
     _assert_auth_error(answer)
 
 
-def test_replaying_a_rotated_refresh_token_revokes_the_whole_session(auth_fn: Any) -> None:
+def test_replaying_a_rotated_refresh_token_revokes_the_whole_session(auth_fn: Any, settings: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # (No reuse window: every presentation of a replaced token is a replay; the window is
+    # tests/integration/test_session_lifetime.py's)
+    monkeypatch.setattr(settings, "refresh_reuse_window_seconds", 0)
     # Given a session refreshed once
     _, registered = _new_account(auth_fn)
     old_refresh = registered.data["refresh_token"]
@@ -399,7 +393,11 @@ def test_replaying_a_rotated_refresh_token_revokes_the_whole_session(auth_fn: An
     _assert_auth_error(_me(auth_fn, rotated.data["access_token"]))
 
 
-def test_replay_does_not_touch_the_students_other_sessions(auth_fn: Any) -> None:
+def test_replay_does_not_touch_the_students_other_sessions(auth_fn: Any, settings: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # (No reuse window: every presentation of a replaced token is a replay; the window is
+    # tests/integration/test_session_lifetime.py's)
+    monkeypatch.setattr(settings, "refresh_reuse_window_seconds", 0)
     # Given two sessions of one student, the first of which is replayed
     email, registered = _new_account(auth_fn)
     other = _login(auth_fn, email)
@@ -411,7 +409,11 @@ def test_replay_does_not_touch_the_students_other_sessions(auth_fn: Any) -> None
     assert _refresh(auth_fn, other.data["refresh_token"]).status == 200
 
 
-def test_concurrent_use_of_one_refresh_token_never_yields_two_live_sessions(auth_fn: Any) -> None:
+def test_concurrent_use_of_one_refresh_token_never_yields_two_live_sessions(auth_fn: Any, settings: Any,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # (No reuse window: every presentation of a replaced token is a replay; the window is
+    # tests/integration/test_session_lifetime.py's)
+    monkeypatch.setattr(settings, "refresh_reuse_window_seconds", 0)
     # Given one refresh token
     _, registered = _new_account(auth_fn)
     token = registered.data["refresh_token"]

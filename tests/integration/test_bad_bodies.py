@@ -210,8 +210,9 @@ def stored(student: dict[str, Any], valid: Any) -> dict[str, Any]:
     items, the account a registration would create, the question an import would create."""
     key = student_key(student["id"])
     snapshot: dict[str, Any] = {
-        "users": [(item.sk, item.attribute_values) for item in UsersTable.query(key, consistent_read=True)],
-        "study": [(item.sk, item.attribute_values) for item in StudyTable.query(key, consistent_read=True)],
+        # As stored (DynamoDB JSON): pynamodb's map attributes compare by identity, not by content
+        "users": [(item.sk, item.serialize()) for item in UsersTable.query(key, consistent_read=True)],
+        "study": [(item.sk, item.serialize()) for item in StudyTable.query(key, consistent_read=True)],
     }
     if isinstance(valid, dict) and "email" in valid and valid["email"] != student["email"]:
         snapshot["registered"] = users.find_user_id_by_email(valid["email"])

@@ -18,18 +18,15 @@ compares B's own views before and after A's requests.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import logging
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +37,7 @@ import jwt
 import pytest
 from aws_permissions import load_function
 from fastapi.routing import APIRoute
-from support import PASSWORD, Answer, HandlerClient, point_groq_at, register, unique_email
+from support import PASSWORD, Answer, HandlerClient, all_at_once, point_groq_at, register, unique_email
 
 from infra.fake_groq import FakeGroq, ok, server_error
 from mindly.domain.content import content_id
@@ -136,21 +133,7 @@ def _assert_error(answer: Answer, status: int, code: str) -> None:
 
 
 def _in_threads(count: int, call: Callable[[int], Answer]) -> list[Answer]:
-    """``call(i)`` for i in range(count), all released at once; Mangum needs an event loop per thread."""
-    barrier = threading.Barrier(count)
-
-    def worker(index: int) -> Answer:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            barrier.wait()
-            return call(index)
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
+    return all_at_once(count, call)
 
 
 @dataclass

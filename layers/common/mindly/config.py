@@ -2,7 +2,7 @@
 
 Values come from environment variables: a field ``foo_bar`` is read from ``FOO_BAR`` (any case), a
 few from the names in ``_ENV_NAMES``; keyword arguments win over the environment. In AWS the secrets
-(JWT signing key, Upstash URL and token, Groq keys) are not in the environment at all: the function
+(JWT signing key, page-cursor key, Upstash URL and token, Groq keys) are not in the environment at all: the function
 gets ``SSM_PREFIX`` and the SecureString parameters below it are read once per container, at cold
 start, with botocore (already imported by pynamodb, so it costs no extra import time).
 
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 # SSM parameter name (below SSM_PREFIX) -> settings field.
 _SSM_SECRETS = {
     "jwt-secret": "jwt_secret",
+    "cursor-secret": "cursor_secret",
     "upstash-redis-rest-url": "upstash_redis_rest_url",
     "upstash-redis-rest-token": "upstash_redis_rest_token",
     **{f"groq-api-key-{i}": f"groq_api_key_{i}" for i in range(1, 6)},
@@ -70,15 +71,36 @@ class Settings(BaseModel):
     jwt_audience: str = "mindly-api"
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 7 * 24 * 3600
+    # A session (one login) ends this long after the login whatever its refreshes: a stolen refresh
+    # token rotated by the thief cannot live for ever, and a student signs in again once a month.
+    session_max_lifetime_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # How long after a rotation the token it replaced still answers the same new pair (a flaky
+    # network retrying a refresh whose answer was lost) instead of being taken for a replay.
+    refresh_reuse_window_seconds: int = Field(default=30, ge=0, le=300)
+    # Seals page cursors (mindly.services.cursors); its own secret, so rotating it (which only
+    # restarts every client's paging at page 1) never logs a student out, and rotating the JWT key
+    # never breaks a cursor.
+    cursor_secret: SecretStr | None = None
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
 
     cors_origins: list[str] = []
     user_rate_limit_per_minute: int = 100
-    login_rate_limit_per_minute: int = 10
-    register_rate_limit_per_minute: int = 5
-    refresh_rate_limit_per_minute: int = 20
-    login_lockout_failures: int = 5
+    # Per client network (IPv4 address or IPv6 /64), sized for carrier-grade NAT: one mobile IPv4
+    # address or a coaching centre's Wi-Fi carries thousands of students (README "Security").
+    login_rate_limit_per_minute: int = 10  # per (network, account)
+    login_ip_rate_limit_per_minute: int = 120  # per network, every account together
+    register_rate_limit_per_minute: int = 30
+    refresh_rate_limit_per_minute: int = 300
+    # Answers to invalid tokens (bearer or refresh) per client network a minute; valid tokens never count.
+    bad_token_rate_limit_per_minute: int = 60
+    # New roadmap jobs a student may start per day (each may be a Groq call); identical requests count once.
+    roadmap_jobs_per_day: int = Field(default=10, ge=1)
+    # The login guards (mindly.services.auth.login): per (account, client network), and per account.
+    login_lockout_failures: int = Field(default=5, ge=1, le=50)
     login_lockout_window_seconds: int = 15 * 60
+    login_account_failures: int = Field(default=30, ge=1, le=200)
+    login_account_window_seconds: int = 60 * 60
+    login_known_client_days: int = 30
 
     groq_api_key_1: SecretStr | None = None
     groq_api_key_2: SecretStr | None = None
@@ -146,6 +168,12 @@ class Settings(BaseModel):
         if self.jwt_secret is None or len(self.jwt_secret.get_secret_value()) < 32:
             raise RuntimeError("JWT_SECRET is not configured (at least 32 characters)")
         return self.jwt_secret.get_secret_value()
+
+    def require_cursor_secret(self) -> str:
+        """The page-cursor key; a missing or short key is a deployment error, never a silent default."""
+        if self.cursor_secret is None or len(self.cursor_secret.get_secret_value()) < 32:
+            raise RuntimeError("CURSOR_SECRET is not configured (at least 32 characters)")
+        return self.cursor_secret.get_secret_value()
 
 
 def _load_ssm_secrets(settings: Settings) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""JWTs: HS256 access (15 min) and refresh (7 days) tokens, each with its own jti.
+"""JWTs: HS256 access (15 min) and refresh (7 days, never past the session's end) tokens, each
+with its own jti.
 
 A token names its session (``sid``, the refresh-token family), so logging out can revoke every
 access token of that session at once.
@@ -34,11 +35,18 @@ def new_id() -> str:
 
 
 def issue(settings: Settings, token_type: TokenType, user_id: str, role: str, session_id: str,
-          now: int, jti: str | None = None, name: str = "") -> tuple[str, Claims]:
-    """A signed token and the claims it carries."""
+          now: int, jti: str | None = None, name: str = "", not_after: int | None = None) -> tuple[str, Claims]:
+    """A signed token and the claims it carries; its ``exp`` is never later than ``not_after`` (the
+    session's absolute end).
+
+    The same arguments give the same token, byte for byte (HS256 is deterministic and the claims are
+    written in a fixed order): a refresh answered again within the reuse window is re-issued from
+    the session's stored claims, so no usable token is ever stored.
+    """
     ttl = settings.access_token_ttl_seconds if token_type == "access" else settings.refresh_token_ttl_seconds
+    expires_at = now + ttl if not_after is None else min(now + ttl, not_after)
     claims = Claims(user_id=user_id, token_type=token_type, jti=jti or new_id(), session_id=session_id,
-                    role=role, issued_at=now, expires_at=now + ttl, name=name)
+                    role=role, issued_at=now, expires_at=expires_at, name=name)
     payload = {
         "sub": user_id, "typ": token_type, "jti": claims.jti, "sid": session_id, "role": role, "name": name,
         "iat": now, "exp": claims.expires_at, "iss": settings.jwt_issuer, "aud": settings.jwt_audience,

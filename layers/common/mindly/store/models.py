@@ -131,8 +131,20 @@ class UserItem(UsersTable, discriminator="user"):
     role = UnicodeAttribute(default="student")
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
-    # Unix times of recent failed logins (trimmed), for the lockout rule.
-    failed_logins: ListAttribute[int] = ListAttribute(of=NumberAttribute, default=list)  # type: ignore[arg-type]  # pynamodb types `of` as the element value, not its Attribute class
+
+
+class LoginGuardItem(UsersTable, discriminator="login_guard"):
+    """``USER#<id> / LOGINGUARD#<scope>``: the login attempts an account allows in a window, as a
+    fixed row of slots (scope ``ALL`` for the account as a whole, else one client network's hash).
+
+    A slot holds the microsecond time of the attempt that took it (0: never used); an attempt takes a
+    slot whose time has left the window with a conditional write before the password is checked, so
+    no more attempts are in flight or failed than there are slots. ``known_clients`` (on ``ALL``) are
+    the hashes of networks that signed in to the account recently, with when they last did.
+    """
+
+    slots: ListAttribute[int] = ListAttribute(of=NumberAttribute, default=list)  # type: ignore[arg-type]  # pynamodb types `of` as the element value, not its Attribute class
+    known_clients: MapAttribute[str, int] = MapAttribute(null=True)
 
 
 class EmailItem(UsersTable, discriminator="email"):
@@ -148,6 +160,9 @@ class SessionItem(UsersTable, discriminator="session"):
     user_id = UnicodeAttribute()
     family = UnicodeAttribute()
     current_jti = UnicodeAttribute()
+    # The jti the last rotation replaced: presented again within the reuse window (rotated_at is
+    # the current token's iat, expires_at its exp) it is answered the current token, re-issued.
+    previous_jti = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     rotated_at = UTCDateTimeAttribute(null=True)
     revoked = BooleanAttribute(default=False)

@@ -7,15 +7,24 @@ docstring says otherwise, so the auth endpoints' cost is easy to count.
 from __future__ import annotations
 
 import contextlib
+import random
 from datetime import datetime
+from typing import Any, cast
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from mindly.store.errors import AlreadyExists, StaleWrite, response_code
-from mindly.store.models import EmailItem, ProfileItem, SessionItem, UserItem, UsersTable, connection_of
-
-MAX_FAILED_LOGINS_KEPT = 10
+from mindly.store.models import (
+    EmailItem,
+    LoginGuardItem,
+    ProfileItem,
+    SessionItem,
+    UserItem,
+    UsersTable,
+    batch_read,
+    connection_of,
+)
 
 
 def user_key(user_id: str) -> str:
@@ -66,34 +75,135 @@ def get_user(user_id: str) -> UserItem | None:
         return None
 
 
-def record_failed_login(user: UserItem, at: int, keep_since: int) -> list[int]:
-    """Append a failed-login time atomically and return the recent ones (after ``keep_since``).
+ACCOUNT_GUARD = "ALL"  # the login guard counting every client of an account
 
-    Old entries are trimmed with a second, conditional write only when the list has grown long, so
-    concurrent failures are never lost.
+
+def guard_key(scope: str) -> str:
+    return f"LOGINGUARD#{scope}"
+
+
+def read_login_state(user_id: str, scopes: tuple[str, str]) -> tuple[UserItem | None, list[LoginGuardItem | None]]:
+    """The account and its login guards of ``scopes`` (absent ones None), strongly consistent: one
+    BatchGetItem."""
+    keys = [(user_key(user_id), "ACCOUNT")] + [(user_key(user_id), guard_key(scope)) for scope in scopes]
+    (found,) = batch_read([(UsersTable, keys)])
+    by_sort_key = {item.sk: item for item in found}
+    user = by_sort_key.get("ACCOUNT")
+    guards = [by_sort_key.get(guard_key(scope)) for scope in scopes]
+    return (user if isinstance(user, UserItem) else None,
+            [guard if isinstance(guard, LoginGuardItem) else None for guard in guards])
+
+
+def get_login_guard(user_id: str, scope: str) -> LoginGuardItem | None:
+    try:
+        item = LoginGuardItem.get(user_key(user_id), guard_key(scope), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return item if isinstance(item, LoginGuardItem) else None
+
+
+def take_login_slot(user_id: str, scope: str, seen: LoginGuardItem | None, size: int, free_before: int,
+                    value: int, expires_at: datetime | None) -> int | None:
+    """Take one of the guard's ``size`` slots for an attempt (``value``: its time in microseconds):
+    the index taken, or None when every slot holds a time after ``free_before``.
+
+    ``seen`` is the guard as last read: its free slots are tried in random order, each with a
+    conditional write that succeeds only if the slot is still free, so concurrent attempts never
+    share a slot (at most ``size`` writes). A guard not yet written is created with the attempt in
+    its first slot; a guard of another size (the setting changed) is resized first, keeping its
+    newest times.
     """
-    user.update(actions=[UserItem.failed_logins.set(UserItem.failed_logins.append([at]))])
-    recent = [int(t) for t in user.failed_logins if int(t) > keep_since]
-    if len(user.failed_logins) > MAX_FAILED_LOGINS_KEPT:
+    if seen is None or len(seen.slots) != size:
+        row = [0] * size
+        if seen is not None:
+            kept = sorted((int(v) for v in seen.slots), reverse=True)[:size]
+            row[:len(kept)] = kept
+        free = [i for i, v in enumerate(row) if v < free_before]
+        if not free:
+            return None
+        row[free[0]] = value
+        item = LoginGuardItem(user_key(user_id), guard_key(scope), slots=row, expires_at=expires_at,
+                              known_clients=(seen.known_clients if seen is not None else None) or {})
+        condition = (LoginGuardItem.pk.does_not_exist() if seen is None
+                     else LoginGuardItem.slots == [int(v) for v in seen.slots])
         try:
-            user.update(actions=[UserItem.failed_logins.set(recent)],
-                        condition=UserItem.failed_logins == list(user.failed_logins))
+            item.save(condition=condition)
+            return free[0]
+        except PutError as exc:
+            if not _conditional_failure(exc):
+                raise
+        seen = get_login_guard(user_id, scope)
+        if seen is None or len(seen.slots) != size:
+            return None  # rewritten again meanwhile: refuse this attempt rather than loop
+    free = [i for i, v in enumerate(seen.slots) if int(v) < free_before]
+    random.shuffle(free)
+    for index in free:
+        actions: list[Any] = [LoginGuardItem.slots[index].set(value)]
+        if expires_at is not None:
+            actions.append(LoginGuardItem.expires_at.set(expires_at))
+        try:
+            seen.update(actions=actions, condition=LoginGuardItem.slots[index] < free_before)
+            return index
         except UpdateError as exc:
             if not _conditional_failure(exc):
                 raise
-    return recent
+    return None
+
+
+def _release_actions(held: dict[int, int], known_client: tuple[str, int] | None,
+                     forget_clients: list[str]) -> tuple[list[Any], Any]:
+    """The update freeing the slots in ``held`` (index -> the time it was seen holding), only if they
+    still hold those times, and recording ``known_client`` (hash, unix time) as signed in."""
+    actions: list[Any] = [LoginGuardItem.slots[index].set(0) for index in held]
+    known = cast(Any, LoginGuardItem.known_clients)
+    if known_client is not None:
+        actions.append(known[known_client[0]].set(known_client[1]))
+    actions += [known[name].remove() for name in forget_clients]
+    condition: Any = LoginGuardItem.pk.exists()
+    for index, value in held.items():
+        condition &= LoginGuardItem.slots[index] == value
+    return actions, condition
+
+
+def release_login_slots(user_id: str, scope: str, held: dict[int, int]) -> bool:
+    """Free the slots in ``held`` that still hold the times seen (one UpdateItem); False when one
+    moved on meanwhile, and then nothing is freed: a slot reused by a newer attempt keeps it."""
+    actions, condition = _release_actions(held, None, [])
+    if not actions:
+        return True
+    try:
+        LoginGuardItem(user_key(user_id), guard_key(scope)).update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if _conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def finish_login(session: SessionItem, client_scope: str, client_held: dict[int, int],
+                 account_held: dict[int, int], known_client: tuple[str, int], forget_clients: list[str]) -> bool:
+    """A successful login in one transaction: the new session, the client guard's slots in
+    ``client_held`` freed, the account guard's in ``account_held`` freed and the client recorded as
+    known. False (nothing written) when a slot no longer holds the time seen."""
+    client_actions, client_condition = _release_actions(client_held, None, [])
+    account_actions, account_condition = _release_actions(account_held, known_client, forget_clients)
+    try:
+        with TransactWrite(connection=connection_of(UsersTable)) as transaction:
+            transaction.save(session, condition=SessionItem.pk.does_not_exist())
+            if client_actions:
+                transaction.update(LoginGuardItem(session.pk, guard_key(client_scope)), actions=client_actions,
+                                   condition=client_condition)
+            transaction.update(LoginGuardItem(session.pk, guard_key(ACCOUNT_GUARD)), actions=account_actions,
+                               condition=account_condition)
+    except TransactWriteError as exc:
+        if _conditional_failure(exc):
+            return False
+        raise
+    return True
 
 
 def set_role(user: UserItem, role: str) -> None:
     user.update(actions=[UserItem.role.set(role)])
-
-
-def clear_failed_logins(user: UserItem) -> None:
-    user.update(actions=[UserItem.failed_logins.set([])])
-
-
-def save_session(session: SessionItem) -> None:
-    session.save(condition=SessionItem.pk.does_not_exist())
 
 
 def get_session(user_id: str, family: str) -> SessionItem | None:
@@ -105,11 +215,13 @@ def get_session(user_id: str, family: str) -> SessionItem | None:
 
 def rotate_session(session: SessionItem, expected_jti: str, new_jti: str, at: datetime,
                    expires_at: datetime) -> None:
-    """Move the session to ``new_jti``; StaleWrite when another refresh got there first."""
+    """Move the session to ``new_jti`` issued ``at`` and expiring at ``expires_at`` (also the item's
+    TTL), remembering ``expected_jti`` as the one it replaced; StaleWrite when another refresh got
+    there first."""
     try:
         session.update(
-            actions=[SessionItem.current_jti.set(new_jti), SessionItem.rotated_at.set(at),
-                     SessionItem.expires_at.set(expires_at)],
+            actions=[SessionItem.current_jti.set(new_jti), SessionItem.previous_jti.set(expected_jti),
+                     SessionItem.rotated_at.set(at), SessionItem.expires_at.set(expires_at)],
             condition=(SessionItem.current_jti == expected_jti) & (SessionItem.revoked == False),  # noqa: E712
         )
     except UpdateError as exc:
