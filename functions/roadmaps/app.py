@@ -23,7 +23,8 @@ class RoadmapRequest(RequestBody):
 
 
 @app.post(f"{API_PREFIX}/roadmaps", status_code=202,
-          responses={200: {"description": "An identical roadmap generated within 24 h"}, **error_responses(404)})
+          responses={200: {"description": "An identical roadmap generated within 24 h (or today's identical "
+                                          "request, already done)"}, **error_responses(404)})
 def request_roadmap(user: CurrentUser, body: Annotated[RoadmapRequest | None, Body()] = None) -> Envelope:
     status, answer = roadmaps.request_roadmap(user.id, body.months_available if body else None,
                                               body.weak_subjects if body else None, datetime.now(UTC),

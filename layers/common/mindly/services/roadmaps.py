@@ -6,6 +6,14 @@ months, weak subjects, hours a day) was generated within 24 hours (Redis), else 
 schema, asked again once when invalid) or, with no Groq key or Groq down, with the offline
 generator; it stores the result and caches it. A job already done or failed is left alone, so a
 redelivered message does nothing twice.
+
+Each new job may be a Groq call, so a student starts at most ``roadmap_jobs_per_day`` of them a day
+(the calendar day in ``default_timezone``, the platform's home zone, so changing one's profile zone
+opens no new day), counted exactly in DynamoDB with the job itself. A request answered from the
+cache starts no job and is not counted; the same request made again the same day is answered with
+the job it already started (queued, running or done) and is not counted again; only one whose job
+failed counts once more, since it is asked of Groq again. Over the quota: 429 with Retry-After
+until the next day.
 """
 
 from __future__ import annotations
@@ -14,14 +22,16 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from mindly.cache.client import get_json, set_json
 from mindly.cache.client import key as redis_key
 from mindly.config import get_settings
 from mindly.domain import roadmap as plans
 from mindly.domain import syllabus
-from mindly.exceptions import NotFound, ServiceUnavailable, ValidationFailed
+from mindly.exceptions import NotFound, RateLimitExceeded, ServiceUnavailable, ValidationFailed
 from mindly.observability import logger
 from mindly.store import roadmaps as store
 from mindly.store import users
@@ -35,11 +45,15 @@ JOB_DEADLINE = timedelta(minutes=30)
 # The roadmap is stored as JSON text in the job item and in the latest-roadmap item, each at most
 # 400 KB in DynamoDB; this leaves room for the items' other attributes.
 MAX_STORED_ROADMAP_BYTES = 350 * 1024
+_TIMED_OUT = f"timed out: not generated within {int(JOB_DEADLINE.total_seconds() // 60)} minutes"
+
+
+def _digest(fingerprint: dict[str, Any]) -> str:
+    return hashlib.md5(json.dumps(fingerprint, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
 
 
 def _cache_key(fingerprint: dict[str, Any]) -> str:
-    digest = hashlib.md5(json.dumps(fingerprint, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
-    return redis_key("roadmap", digest)
+    return redis_key("roadmap", _digest(fingerprint))
 
 
 def _months_until(target: str, today: date) -> int:
@@ -67,15 +81,74 @@ def request_roadmap(user_id: str, months: int | None, weak_subjects: list[str] |
     job = store.RoadmapJobItem(*store.job_key(user_id, job_id), job_id=job_id, user_id=user_id,
                                status=store.DONE if cached else store.QUEUED, request=fingerprint,
                                roadmap=cached, created_at=now, finished_at=now if cached else None)
-    store.create_job(job)
     if cached:
+        store.create_job(job)
         return 200, {"job_id": job_id, "status": store.DONE, "roadmap": cached}
+    day = QuotaDay.of(now)
+    earlier = _start_counted(job, _digest(fingerprint), day, now)
+    if earlier is not None:
+        return _answer_for(earlier)
     try:
         enqueue({"job_id": job_id, "user_id": user_id})
     except Exception as exc:
         store.fail(user_id, job_id, "could not be queued", now)
+        store.uncount_job(user_id, day.name)
         raise ServiceUnavailable("Roadmap generation is unavailable; try again") from exc
-    return 202, {"job_id": job_id, "status": store.QUEUED, "poll_url": f"/api/v1/roadmaps/jobs/{job_id}"}
+    return _answer_for(job)
+
+
+class QuotaDay:
+    """The day a roadmap job is counted on, in the platform's home zone."""
+
+    def __init__(self, name: str, ends_at: datetime) -> None:
+        self.name = name
+        self.ends_at = ends_at
+
+    @classmethod
+    def of(cls, now: datetime) -> QuotaDay:
+        zone = ZoneInfo(get_settings().default_timezone)
+        today = now.astimezone(zone).date()
+        return cls(today.isoformat(), datetime.combine(today + timedelta(days=1), clock(0), tzinfo=zone))
+
+
+def _start_counted(job: store.RoadmapJobItem, digest: str, day: QuotaDay, now: datetime) -> store.RoadmapJobItem | None:
+    """Write ``job`` counted against the student's quota for ``day``; None when it was, or the job
+    the same request already started today (not counted again). 429 over the quota."""
+    user_id, limit = str(job.user_id), get_settings().roadmap_jobs_per_day
+    replacing: str | None = None
+    for _ in range(3):  # a failed job replaced by a parallel request, a record expiring: read again
+        try:
+            store.create_counted_job(job, digest, day.name, limit, day.ends_at + timedelta(days=1), replacing)
+            return None
+        except store.SameRequestToday as same:
+            earlier = _still_going(user_id, same.job_id, now)
+            if earlier is not None:
+                return earlier
+            replacing = same.job_id  # it failed: asking again is another Groq call, so it counts
+        except StaleWrite:
+            replacing = None
+        except store.QuotaExhausted as exc:
+            wait = max(1, int((day.ends_at - now).total_seconds()))
+            raise RateLimitExceeded(f"At most {limit} new roadmaps a day; the quota renews at midnight "
+                                    f"({get_settings().default_timezone})", headers={"Retry-After": str(wait)}) from exc
+    raise ServiceUnavailable("Roadmap requests are busy; try again", headers={"Retry-After": "1"})
+
+
+def _still_going(user_id: str, job_id: str, now: datetime) -> store.RoadmapJobItem | None:
+    """The job, unless it failed (or is past its deadline, so failed now, as ``job_view`` would)."""
+    job = store.get_job(user_id, job_id)
+    if job is None or job.status == store.FAILED:
+        return None
+    if job.status in (store.QUEUED, store.RUNNING) and now - job.created_at > JOB_DEADLINE:
+        store.fail(user_id, job_id, _TIMED_OUT, now)
+        return None
+    return job
+
+
+def _answer_for(job: store.RoadmapJobItem) -> tuple[int, dict[str, Any]]:
+    if job.status == store.DONE and job.roadmap is not None:
+        return 200, {"job_id": job.job_id, "status": store.DONE, "roadmap": job.roadmap}
+    return 202, {"job_id": job.job_id, "status": job.status, "poll_url": f"/api/v1/roadmaps/jobs/{job.job_id}"}
 
 
 def _cached(fingerprint: dict[str, Any]) -> dict[str, Any] | None:
@@ -94,8 +167,7 @@ def job_view(user_id: str, job_id: str, now: datetime | None = None) -> dict[str
     if job is None:
         raise NotFound("No such roadmap job")
     if job.status in (store.QUEUED, store.RUNNING) and now - job.created_at > JOB_DEADLINE:
-        minutes = int(JOB_DEADLINE.total_seconds() // 60)
-        store.fail(user_id, job_id, f"timed out: not generated within {minutes} minutes", now)
+        store.fail(user_id, job_id, _TIMED_OUT, now)
         job = store.get_job(user_id, job_id) or job
     answer: dict[str, Any] = {"job_id": job.job_id, "status": job.status}
     if job.roadmap is not None:
