@@ -179,6 +179,7 @@ def bench_env(template: dict[str, Any], function: cfn.FunctionDef | None) -> dic
         "AWS_SECRET_ACCESS_KEY": "bench",
         "ENVIRONMENT": "bench",
         "JWT_SECRET": secrets.token_hex(32),
+        "CURSOR_SECRET": secrets.token_hex(32),
         "UPSTASH_REDIS_REST_URL": "http://127.0.0.1:9",
         "UPSTASH_REDIS_REST_TOKEN": "x",
         "CORS_ORIGINS": "https://bench.invalid",

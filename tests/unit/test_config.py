@@ -108,6 +108,18 @@ def _put(client: Any, name: str, value: str, kind: str = "SecureString") -> None
     client.put_parameter(Name=name, Value=value, Type=kind, Overwrite=True)
 
 
+def test_the_cursor_secret_comes_from_its_ssm_parameter(ssm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the parameter as the README tells an operator to create it, and no CURSOR_SECRET
+    _put(ssm, "/mindly/cursor-test/cursor-secret", "from-ssm-" + "c" * 32)
+    monkeypatch.delenv("CURSOR_SECRET", raising=False)
+    monkeypatch.setenv("SSM_PREFIX", "/mindly/cursor-test/")
+    # When a container's settings are built
+    settings = config.get_settings.__wrapped__()
+    # Then the key is the parameter's value, kept secret
+    assert settings.require_cursor_secret() == "from-ssm-" + "c" * 32
+    assert "from-ssm" not in repr(settings)
+
+
 def test_ssm_secrets_below_the_prefix_map_to_settings_fields(ssm: Any) -> None:
     # Given every known secret and a few unrelated parameters (more than one page of results)
     known = {

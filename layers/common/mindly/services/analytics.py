@@ -237,7 +237,8 @@ def mock_tests(user_id: str, page: int, limit: int, cursor: str | None) -> dict[
     def fetch(start: pages.Key | None) -> tuple[list[Any], pages.Key | None]:
         return store.mock_tests_page(user_id, limit, start)
 
-    return pages.paginate(fetch, page, limit, cursor, {"pk": student_key(user_id)}, mock_test_view)
+    return pages.paginate(fetch, page, limit, cursor, pages.Scope("analytics/tests", user_id),
+                          {"pk": student_key(user_id)}, mock_test_view)
 
 
 # --- dashboard -----------------------------------------------------------------------------------

@@ -321,4 +321,5 @@ def catalog(user_id: str, exam: str | None, subject: str | None, topic: str | No
                 "topic": item.topic, "question": item.question, "answer": item.answer,
                 "difficulty": int(item.difficulty)}
 
-    return pages.paginate(fetch, page, limit, cursor, {attribute: partition}, render)
+    scope = pages.Scope("flashcards", user_id, {"exam": code, "subject": wanted, "topic": wanted_topic})
+    return pages.paginate(fetch, page, limit, cursor, scope, {attribute: partition}, render)

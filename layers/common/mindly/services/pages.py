@@ -1,47 +1,45 @@
 """Pagination shared by every list: ``page``/``limit`` or an opaque ``cursor``.
 
-A cursor is where DynamoDB stopped (the last key of a page), encoded for the URL. It is checked
-against the partition the request reads, so a cursor from one filter cannot be replayed on another.
-A page number without a cursor walks the pages before it (one Query each); ``next_cursor`` makes
-every page one Query.
+A cursor is where DynamoDB stopped (the last key of a page), sealed for its scope: the list, the
+student and every filter of the request (mindly.services.cursors). Replayed on other filters, by
+another student or changed by a byte, it is refused (422 on ``cursor``); base64-decoded, it shows
+nothing of the table's keys. The page size is not part of the scope: a cursor is a position, and
+resuming it with another ``limit`` neither skips nor repeats an item. A page number without a
+cursor walks the pages before it (one Query each); ``next_cursor`` makes every page one Query.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from typing import Any
 
+from mindly.config import get_settings
 from mindly.exceptions import ValidationFailed
+from mindly.services import cursors
+from mindly.services.cursors import Scope as Scope  # the lists build theirs
 
 MAX_LIMIT = 100
 MAX_PAGE = 50  # beyond this a client pages with next_cursor
 
-Key = dict[str, str]
+Key = cursors.Key
 Fetch = Callable[[Key | None], tuple[list[Any], Key | None]]
 
-
-def encode_cursor(key: Key | None) -> str | None:
+def encode_cursor(key: Key | None, scope: Scope) -> str | None:
+    """The cursor that resumes ``scope``'s list after ``key`` (None: there is nothing after)."""
     if key is None:
         return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+    return cursors.seal(key, scope, get_settings().require_cursor_secret())
 
 
-def decode_cursor(cursor: str, required: dict[str, str]) -> Key:
-    """The key a cursor holds; ValidationFailed when it is not one of ours or not for this
-    partition (``required``: attribute -> value the key must carry)."""
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ValidationFailed("cursor is not valid", field="cursor") from exc
-    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()) \
-            or not {"pk", "sk"} <= set(raw) or len(raw) > 4:
-        raise ValidationFailed("cursor is not valid", field="cursor")
-    if any(raw.get(name) != value for name, value in required.items()):
-        raise ValidationFailed("cursor belongs to another list or filter", field="cursor")
-    return raw
+def decode_cursor(cursor: str, scope: Scope, required: dict[str, str]) -> Key:
+    """The key a cursor holds; ValidationFailed when it is not one of ours for this scope. The key
+    must also lie in the partition the request reads (``required``: attribute -> value), a second
+    check should a list ever forget a filter in its scope."""
+    key = cursors.unseal(cursor, scope, get_settings().require_cursor_secret())
+    if not {"pk", "sk"} <= set(key) or len(key) > 4 or any(key.get(name) != value
+                                                           for name, value in required.items()):
+        raise ValidationFailed(cursors.REFUSED, field="cursor")
+    return key
 
 
 def check_limits(page: int, limit: int) -> None:
@@ -51,11 +49,12 @@ def check_limits(page: int, limit: int) -> None:
         raise ValidationFailed(f"page must be between 1 and {MAX_PAGE}; use next_cursor beyond", field="page")
 
 
-def paginate(fetch: Fetch, page: int, limit: int, cursor: str | None, required: dict[str, str],
+def paginate(fetch: Fetch, page: int, limit: int, cursor: str | None, scope: Scope, required: dict[str, str],
              render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    """A list answer: ``fetch(start)`` reads one page from ``start`` (None: the beginning)."""
+    """A list answer: ``fetch(start)`` reads one page from ``start`` (None: the beginning); the
+    cursor given and the ``next_cursor`` answered are sealed for ``scope``."""
     check_limits(page, limit)
-    start = decode_cursor(cursor, required) if cursor else None
+    start = decode_cursor(cursor, scope, required) if cursor else None
     items, last = fetch(start)
     if cursor is None:
         for _ in range(page - 1):
@@ -64,4 +63,4 @@ def paginate(fetch: Fetch, page: int, limit: int, cursor: str | None, required: 
                 break
             items, last = fetch(last)
     return {"items": [render(item) for item in items], "page": page, "limit": limit,
-            "has_more": last is not None, "next_cursor": encode_cursor(last)}
+            "has_more": last is not None, "next_cursor": encode_cursor(last, scope)}

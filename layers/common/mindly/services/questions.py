@@ -75,7 +75,9 @@ def practice(user_id: str, exam: str | None, subject: str | None, topic: str | N
         found = content_store.query_page("question", code, subject, topic, level, limit, start)
         return found.items, found.last_key
 
-    return pages.paginate(fetch, page, limit, cursor, {attribute: partition}, practice_view)
+    scope = pages.Scope("questions/practice", user_id,
+                        {"exam": code, "subject": subject, "topic": topic, "difficulty": level})
+    return pages.paginate(fetch, page, limit, cursor, scope, {attribute: partition}, practice_view)
 
 
 def _attempt_view(item: attempt_store.AttemptItem) -> dict[str, Any]:
@@ -92,7 +94,8 @@ def attempts(user_id: str, page: int, limit: int, cursor: str | None) -> dict[st
     def fetch(start: pages.Key | None) -> tuple[list[Any], pages.Key | None]:
         return attempt_store.attempts_page(user_id, limit, start)
 
-    return pages.paginate(fetch, page, limit, cursor, {"pk": student_key(user_id)}, _attempt_view)
+    return pages.paginate(fetch, page, limit, cursor, pages.Scope("questions/attempts", user_id),
+                          {"pk": student_key(user_id)}, _attempt_view)
 
 
 def submit(user_id: str, name: str | None, question_id: str, selected_option: str, confidence_rating: int,
