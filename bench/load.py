@@ -9,7 +9,7 @@ What it does:
 1. Starts the local stack as the README does (``python -m infra.dev_server``, moto, the local
    Upstash endpoint on fakeredis, the SQS pollers, the seeded sample content) on a free port of
    127.0.0.1, with a state file in a temporary directory. All simulated students share 127.0.0.1, so
-   the per-IP and per-user rate limits (USER/LOGIN/REGISTER/REFRESH_RATE_LIMIT_PER_MINUTE) are raised
+   the per-IP and per-user rate limits (USER/LOGIN/LOGIN_IP/REGISTER/REFRESH/BAD_TOKEN_RATE_LIMIT_PER_MINUTE) are raised
    to 1,000,000 a minute for the run; BCRYPT_ROUNDS is 4 (password hashing is not what this
    measures); no Groq key is passed, so explanations and roadmaps come from the offline generators.
 2. Runs locust headless in a subprocess (``bench/locustfile.py``; locust is never imported here):
@@ -71,7 +71,8 @@ REPO = Path(__file__).resolve().parent.parent
 LOCUSTFILE = REPO / "bench" / "locustfile.py"
 API = "/api/v1"
 RAISED_LIMIT = "1000000"
-RATE_LIMITS = tuple(f"{kind}_RATE_LIMIT_PER_MINUTE" for kind in ("USER", "LOGIN", "REGISTER", "REFRESH"))
+RATE_LIMITS = tuple(f"{kind}_RATE_LIMIT_PER_MINUTE"
+                    for kind in ("USER", "LOGIN", "LOGIN_IP", "REGISTER", "REFRESH", "BAD_TOKEN"))
 # What the stack must not inherit from the calling shell (or a test session): it runs its own.
 NOT_INHERITED_PREFIXES = ("UPSTASH_", "AWS_ENDPOINT_URL", "GROQ_API_KEY", "AWS_PROFILE", *RATE_LIMITS)
 NOT_INHERITED = ("JWT_SECRET", "ENVIRONMENT", "CORS_ORIGINS", "REDIS_URL", "SSM_PREFIX", "GROQ_BASE_URL")
@@ -254,8 +255,9 @@ def check_student(client: Any, student: dict[str, Any], check: XpCheck) -> None:
     auth = {"Authorization": f"Bearer {login['access_token']}"}
     expected = int(student["xp_awarded"])
     for pending in student["unresolved"]:  # the same id again: applied once, whenever it first arrived
+        # xp_recorded: what the activity earned when it was recorded, by this replay or before it
         expected += int(_data(client.post(f"{pending['path']}", json=pending["body"], headers=auth),
-                              f"replay POST {pending['path']}")["xp_awarded"])
+                              f"replay POST {pending['path']}")["xp_recorded"])
         check.replayed += 1
     progress = _data(client.get("/progress", headers=auth), "GET /progress")
     check.checked += 1

@@ -8,7 +8,8 @@ sent twice with the same ``review_id``), progress, the weekly leaderboard, now a
 and the calibration report.
 
 A student adds up the ``xp_awarded`` the server answered to each first-time answer and review. A
-retry must answer exactly as the first time and is not added. An activity whose answer never came
+retry must answer as the first time did, except that it earned nothing itself (``xp_awarded`` 0,
+``xp_withheld: duplicate``, ``xp_recorded`` the first's XP), and is not added. An activity whose answer never came
 (a failure, or the run ending mid-request) is kept as unresolved, so ``bench.load`` can send it once
 more with the same id and learn its XP. When locust quits, every student is written as one JSON line
 to the file named by ``MINDLY_LOAD_STUDENTS``; ``bench.load`` then checks each against GET /progress.
@@ -120,6 +121,11 @@ class Student(FastHttpUser):
                 response.failure(f"retry answered {response.status_code}: {(response.text or '')[:300]}")
                 return
             differing = {f: (first.get(f), data.get(f)) for f in fields if first.get(f) != data.get(f)}
+            # A retry earned nothing itself, and says what the first recording earned
+            if (data.get("xp_awarded"), data.get("xp_withheld"), data.get("xp_recorded")) != (
+                    0, "duplicate", first.get("xp_awarded")):
+                differing["xp"] = ((first.get("xp_awarded"),),
+                                   (data.get("xp_awarded"), data.get("xp_withheld"), data.get("xp_recorded")))
             if differing:
                 response.failure(f"retry answered differently (first, retry): {differing}")
 
@@ -162,7 +168,7 @@ class Student(FastHttpUser):
         self.correct_options[question["question_id"]] = result["correct_option"]
         if random.random() < SUBMIT_RETRY_SHARE:
             self._same_answer("POST /questions/submit (retry)", "/questions/submit", body, result,
-                              ("attempt_id", "is_correct", "correct_option", "xp_awarded"))
+                              ("attempt_id", "is_correct", "correct_option"))
 
     @task(3)
     def flashcards(self) -> None:
@@ -182,8 +188,7 @@ class Student(FastHttpUser):
                 self.reviewed_cards.append(flashcard_id)
             if random.random() < REVIEW_RETRY_SHARE:
                 self._same_answer("POST /flashcards/review (retry)", "/flashcards/review", body, result,
-                                  ("flashcard_id", "ease_factor", "interval", "repetitions", "next_review_date",
-                                   "xp_awarded"))
+                                  ("flashcard_id", "ease_factor", "interval", "repetitions", "next_review_date"))
 
     @task(2)
     def progress(self) -> None:

@@ -212,10 +212,13 @@ def test_a_new_student_practises_the_sample_bank_and_earns_xp(server: str) -> No
             "time_taken_seconds": 20}).json()["data"] for letter in first["options"]]
         assert sum(r["is_correct"] for r in results) == 1
         assert {r["correct_option"] for r in results} == {next(r["correct_option"] for r in results)}
-        # Then the progress engine counted them: +10 for the right one, the streak started
+        # Then the progress engine counted them: XP only for the first answer (+10 if it was right:
+        # the later ones came after the key was shown), every answer recorded, the streak started
+        assert [r["xp_withheld"] for r in results[1:]] == ["answered_before"] * (len(results) - 1)
         progress = client.get("/progress", headers=auth).json()["data"]
         assert (progress["xp_total"], progress["today"]["questions_answered"], progress["current_streak"]) == (
-            10, len(first["options"]), 1)
+            10 if results[0]["is_correct"] else 0, len(first["options"]), 1)
+        assert progress["today"]["goal_questions"] == 1
         attempts = client.get("/questions/attempts", headers=auth).json()["data"]["items"]
         assert len(attempts) == len(first["options"])
         # And the analytics function reports them: the week's calibration and the subject counters

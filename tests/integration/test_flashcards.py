@@ -76,14 +76,18 @@ def test_reviews_follow_sm2_and_award_xp(student: tuple[HandlerClient, str], dec
     assert first.status == 200, first
     today = _today()
     assert first.data == {"flashcard_id": card, "ease_factor": 2.5, "interval": 1, "repetitions": 1,
-                          "next_review_date": (today + timedelta(days=1)).isoformat(), "xp_awarded": 5}
+                          "next_review_date": (today + timedelta(days=1)).isoformat(), "xp_awarded": 5,
+                          "xp_withheld": None, "xp_recorded": 5}
     second = client.post(f"{API}/flashcards/review", {"flashcard_id": card, "rating": 5})
     assert (second.data["interval"], second.data["repetitions"], second.data["ease_factor"]) == (6, 2, 2.6)
     failed = client.post(f"{API}/flashcards/review", {"flashcard_id": card, "rating": 1})
     # A failure: interval 1, repetitions 0, and the EF update still applies (2.6 - 0.54)
     assert (failed.data["interval"], failed.data["repetitions"], failed.data["ease_factor"]) == (1, 0, 2.06)
+    # The second and third reviews came before the card was due again: counted, but no XP
+    assert (second.data["xp_awarded"], failed.data["xp_awarded"]) == (0, 0)
+    assert second.data["xp_withheld"] == failed.data["xp_withheld"] == "not_due"
     progress = HandlerClient(progress_fn, token=client.token).get(f"{API}/progress").data
-    assert (progress["xp_total"], progress["today"]["cards_reviewed"]) == (15, 3)
+    assert (progress["xp_total"], progress["today"]["cards_reviewed"]) == (5, 3)
 
 
 def test_the_same_review_id_applies_once(student: tuple[HandlerClient, str], deck: list[str]) -> None:
@@ -92,7 +96,9 @@ def test_the_same_review_id_applies_once(student: tuple[HandlerClient, str], dec
     first = client.post(f"{API}/flashcards/review", body)
     again = client.post(f"{API}/flashcards/review", body)
     assert first.status == again.status == 200
-    assert again.data == first.data and again.data["repetitions"] == 1
+    # the retry answers as the first did, except that it earned nothing itself
+    assert again.data == {**first.data, "xp_awarded": 0, "xp_withheld": "duplicate"}
+    assert first.data["xp_awarded"] == 5 and again.data["repetitions"] == 1
 
 
 def test_bad_reviews_are_refused(student: tuple[HandlerClient, str], deck: list[str]) -> None:
@@ -256,10 +262,11 @@ def test_undo_reverts_the_last_review_and_its_xp(student: tuple[HandlerClient, s
     # When the last one is undone (twice: a retried request)
     undone = client.post(f"{API}/flashcards/review/undo", {"review_id": named})
     retried = client.post(f"{API}/flashcards/review/undo", {"review_id": named})
-    # Then the card is as after the first review, and the XP and count of one review are taken back
+    # Then the card is as after the first review, and the count of one review is taken back with
+    # the XP it earned (none: it came before the card was due again)
     assert undone.status == 200, undone
-    assert (undone.data["repetitions"], undone.data["interval"], undone.data["xp_awarded"]) == (1, 1, -5)
-    assert retried.status == 200 and retried.data["already_undone"] is True
+    assert (undone.data["repetitions"], undone.data["interval"], undone.data["xp_awarded"]) == (1, 1, 0)
+    assert retried.status == 200 and retried.data["already_undone"] is True and retried.data["xp_awarded"] == 0
     stored = card_store.get_card(user_id, card)
     assert stored is not None and (int(stored.repetitions), float(stored.ease_factor)) == (1, 2.5)
     today = progress.get(f"{API}/progress").data
@@ -267,6 +274,7 @@ def test_undo_reverts_the_last_review_and_its_xp(student: tuple[HandlerClient, s
     # And undoing the first review too makes the card new again (offered as a new card)
     first_undone = client.post(f"{API}/flashcards/review/undo")
     assert first_undone.status == 200 and first_undone.data["repetitions"] == 0
+    assert first_undone.data["xp_awarded"] == -5  # the +5 the first review earned
     assert card_store.get_card(user_id, card) is None
     assert progress.get(f"{API}/progress").data["xp_total"] == 0
     assert card_store.held_cards(user_id, [card]) == set()

@@ -68,8 +68,8 @@ def test_xp_counters_and_the_goal_bonus_once() -> None:
     assert awarded == [10, 0, 5, 60, 10]
     view = _view(student, _noon(day))
     assert view["xp_total"] == 85
-    assert view["today"] == {"date": "2031-05-06", "questions_answered": 4, "cards_reviewed": 1, "xp": 85,
-                             "daily_goal": 3, "goal_met": True}
+    assert view["today"] == {"date": "2031-05-06", "questions_answered": 4, "goal_questions": 4,
+                             "cards_reviewed": 1, "xp": 85, "daily_goal": 3, "goal_met": True}
     assert view["xp_this_week"] == 85
 
 
@@ -442,7 +442,8 @@ def test_get_progress_of_a_new_student(student_client: tuple[HandlerClient, str]
     assert set(data) == {"xp_total", "xp_this_week", "current_streak", "longest_streak", "last_active_date",
                          "streak_freezes", "today"}
     assert (data["xp_total"], data["current_streak"], data["last_active_date"]) == (0, 0, None)
-    assert set(data["today"]) == {"date", "questions_answered", "cards_reviewed", "xp", "daily_goal", "goal_met"}
+    assert set(data["today"]) == {"date", "questions_answered", "goal_questions", "cards_reviewed", "xp",
+                                  "daily_goal", "goal_met"}
     assert data["today"]["daily_goal"] == 20
 
 

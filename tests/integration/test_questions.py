@@ -238,10 +238,12 @@ def test_submit_right_and_wrong(student: HandlerClient, bank: list[dict[str, Any
     assert right.status == 200, right
     assert right.data | {"attempt_id": None} == {
         "attempt_id": None, "is_correct": True, "correct_option": "B", "explanation": "Because of reason 1.",
-        "xp_awarded": 10, "ai_explanation": None, "ai_explanation_status": "not_needed"}
+        "xp_awarded": 10, "xp_withheld": None, "xp_recorded": 10, "ai_explanation": None,
+        "ai_explanation_status": "not_needed"}
     wrong = student.post(f"{API}/questions/submit", {"question_id": qid, "selected_option": "D",
                                                      "confidence_rating": 2, "time_taken_seconds": 12})
     assert (wrong.data["is_correct"], wrong.data["xp_awarded"], wrong.data["correct_option"]) == (False, 0, "B")
+    assert wrong.data["xp_withheld"] == "answered_before"  # the question's second answer
     # With no Groq key configured (as here), the offline generator explains, and says so
     assert wrong.data["ai_explanation_status"] == "ok"
     assert wrong.data["ai_explanation"]["source"] == "offline"
@@ -273,7 +275,9 @@ def test_the_same_attempt_records_once_even_when_retried_concurrently(student: H
                             initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop())) as pool:
         answers = list(pool.map(lambda _i: student.post(f"{API}/questions/submit", body), range(10)))
     assert {a.status for a in answers} == {200}
-    assert {a.data["xp_awarded"] for a in answers} == {10}
+    # one copy recorded it (+10); the others are duplicates and say 0, so the sum is the truth
+    assert sorted(a.data["xp_awarded"] for a in answers) == [0] * 9 + [10]
+    assert sorted(str(a.data["xp_withheld"]) for a in answers) == ["None"] + ["duplicate"] * 9
     listed = student.get(f"{API}/questions/attempts").data["items"]
     assert [a["attempt_id"] for a in listed] == [body["attempt_id"]]
     # And reusing the id for another question is a conflict

@@ -9,11 +9,17 @@ when a day is missed and a freeze is held, the freeze is spent on that day and t
 Days are settled one at a time, as each one ends, so settling is the same whenever it happens:
 settling up to day A and later up to day B gives what settling straight to B gives. That is what
 lets a read (before the daily job has run) and the daily job agree.
+
+A day counts once in real time, too: ``counted_until`` is the UTC instant the last day that
+grew the streak ends. A local day that begins before that instant (seen from another time zone:
+the student changed zone) is the same stretch of time, so activity on it covers it without growing
+the streak; switching zones back and forth cannot make an instant count as a new day, and a
+traveller's streak is never broken by the dates a move skips.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import NamedTuple
 
@@ -34,6 +40,7 @@ class Streak(NamedTuple):
     last_active: date | None = None
     freezes: int = 0
     covered_through: date | None = None
+    counted_until: datetime | None = None  # UTC end of the last local day that grew the streak
 
 
 class Change(Enum):
@@ -76,12 +83,30 @@ def settle(streak: Streak, today: date) -> Settlement:
     return Settlement(streak._replace(freezes=freezes, covered_through=covered), frozen)
 
 
-def record_activity(streak: Streak, today: date) -> tuple[Streak, Change]:
-    """The streak after an activity on local day ``today``.
+def overlaps_counted_day(streak: Streak, day_starts_at: datetime | None) -> bool:
+    """Whether a local day beginning at ``day_starts_at`` began before the last counted day ended:
+    the same stretch of time, seen from another zone (never true in one zone, where a later day
+    starts when the counted one ends)."""
+    return (streak.current > 0 and streak.covered_through is not None and streak.counted_until is not None
+            and day_starts_at is not None and day_starts_at < streak.counted_until)
+
+
+def record_activity(streak: Streak, today: date, day_starts_at: datetime | None = None,
+                    day_ends_at: datetime | None = None) -> tuple[Streak, Change]:
+    """The streak after an activity on local day ``today``, which spans [``day_starts_at``,
+    ``day_ends_at``) in UTC (the caller's zone; omitted, days are compared by date alone).
 
     An activity on a day the streak already covers (the same day, or an earlier local date after
-    a change of time zone) changes nothing.
+    a change of time zone) changes nothing; neither does one on a later local date that began
+    before the last counted day ended (``overlaps_counted_day``), which only extends the cover.
     """
+    if overlaps_counted_day(streak, day_starts_at):
+        assert streak.covered_through is not None
+        if today <= streak.covered_through:
+            return streak, Change.UNCHANGED
+        last = streak.last_active
+        return streak._replace(covered_through=today,
+                               last_active=today if last is None or today > last else last), Change.UNCHANGED
     settled = settle(streak, today).streak
     if settled.covered_through is not None and today <= settled.covered_through:
         return settled, Change.UNCHANGED
@@ -95,11 +120,14 @@ def record_activity(streak: Streak, today: date) -> tuple[Streak, Change]:
     if current % FREEZE_EVERY_DAYS == 0:
         freezes = min(MAX_FREEZES, freezes + 1)
     return Streak(current=current, longest=max(settled.longest, current), last_active=today,
-                  freezes=freezes, covered_through=today), change
+                  freezes=freezes, covered_through=today, counted_until=day_ends_at), change
 
 
-def view(streak: Streak, today: date) -> Streak:
-    """The streak as a student should see it on ``today``, whether or not the daily job has run."""
+def view(streak: Streak, today: date, day_starts_at: datetime | None = None) -> Streak:
+    """The streak as a student should see it on ``today``, whether or not the daily job has run
+    (a today overlapping the last counted day, after a change of zone, misses nothing)."""
+    if overlaps_counted_day(streak, day_starts_at):
+        return streak
     return settle(streak, today).streak
 
 

@@ -4,6 +4,11 @@ A review is one read and one write: one BatchGetItem across tables (the flashcar
 card, the profile and what the progress engine needs), then one transaction writing the card (under
 its version: two reviews of one card racing never lose an update), the review log entry and the
 activity (+5 XP), so the same ``review_id`` twice applies once.
+
+A review earns its +5 only for a card that was due (on or after its next review date) or a new
+card within the day's new-card limit; reviewing ahead still schedules the card, with
+``xp_withheld`` saying why it earned nothing. The card's version condition makes "was due" exact.
+An undo takes back what the review earned, and a repeated undo reports 0.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from mindly.domain import calendar, fsrs_schedule, sm2, syllabus
+from mindly.domain import calendar, fsrs_schedule, sm2, syllabus, xp
 from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from mindly.observability import count
 from mindly.services import leaderboard, pages
@@ -220,10 +225,14 @@ def review(user_id: str, name: str | None, flashcard_id: str, rating: int, revie
                   "next_review_date": card.next_review_date}
         student = engine.Student(user_id=user_id, timezone=zone,
                                  daily_goal=int(profile.daily_goal) if profile else profiles.DEFAULT_DAILY_GOAL,
-                                 name=name or None)
+                                 name=name or None,
+                                 new_cards_per_day=int(profile.new_cards_per_day) if profile
+                                 else profiles.DEFAULT_NEW_CARDS)
+        due_on = before.get("next_review_date") if expected is not None else None
         activity = engine.Activity(key=key, kind="review", at=now, exam=card.exam_type, subject=card.subject,
                                    details=answer, first_review=expected is None and card.origin == "deck",
-                                   seconds=int(time_taken_seconds or 0))
+                                   seconds=int(time_taken_seconds or 0),
+                                   due_on=date.fromisoformat(due_on) if due_on else None)
         try:
             recorded = engine.record_activity(student, activity, leaderboard_zone, mirror,
                                               extra=[(card, condition), log], prefetched=study)
@@ -234,7 +243,12 @@ def review(user_id: str, name: str | None, flashcard_id: str, rating: int, revie
             raise ValidationFailed("review_id was already used for another card", field="review_id")
         if not recorded.duplicate:  # a retried review counts once
             count("FlashcardReviews")
-        return {**first, "xp_awarded": recorded.xp_awarded}
+        # A repeat earned nothing itself: 0, so a client summing xp_awarded gets the truth;
+        # xp_recorded is what the review earned when it was recorded.
+        if recorded.duplicate:
+            return {**first, "xp_awarded": 0, "xp_withheld": xp.DUPLICATE, "xp_recorded": recorded.xp_awarded}
+        return {**first, "xp_awarded": recorded.xp_awarded, "xp_withheld": recorded.xp_withheld,
+                "xp_recorded": recorded.xp_awarded}
     raise ServiceUnavailable("This card is being reviewed elsewhere; try again")
 
 
@@ -263,6 +277,11 @@ def undo_review(user_id: str, name: str | None, review_id: str | None, leaderboa
         return {k: v for k, v in state.items() if k != "version"}
 
     if card is None or schedule_of(card_store.card_state(card)) != schedule_of(target.after):
+        # Either a later review changed the card, or an undo of this very review (a duplicate
+        # racing this one) already put it back: the review itself says which.
+        undone = card_store.undone_at(user_id, target)
+        if undone is not None:
+            return _undo_answer(target, 0, already=True)
         raise Conflict("The card was reviewed again since; undo that review first")
     current = int(card.version)
     started = int(target.before["version"]) == 0
@@ -280,13 +299,15 @@ def undo_review(user_id: str, name: str | None, review_id: str | None, leaderboa
                              name=name or None)
     activity = engine.Activity(key=f"undo:{target.review_id}", kind="undo_review", at=target.reviewed_at,
                                exam=card.exam_type, subject=card.subject,
-                               first_review=started and card.origin == "deck")
+                               first_review=started and card.origin == "deck", undoes=f"review:{target.review_id}")
     try:
         recorded = engine.record_activity(student, activity, leaderboard_zone, leaderboard.forget_on_change,
                                           extra=[restored, mark])
     except ExtraConflict as exc:
         raise Conflict("The card changed while undoing; try again") from exc
-    return _undo_answer(target, recorded.xp_awarded, already=recorded.duplicate)
+    # An undo another request recorded first took the XP back: this one takes back nothing, as a
+    # later retry says too, so a client summing xp_awarded gets the truth.
+    return _undo_answer(target, 0 if recorded.duplicate else recorded.xp_awarded, already=recorded.duplicate)
 
 
 def _undo_answer(review: card_store.ReviewItem, xp_awarded: int, already: bool) -> dict[str, Any]:

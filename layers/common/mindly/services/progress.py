@@ -1,9 +1,15 @@
 """The activity path: every answer and review a student makes goes through ``record_activity``.
 
 One call applies every rule in one consistent step: XP (+10 correct answer, +5 review, +50 once a
-day for the daily goal), the day's counters, the streak (in the student's own time zone), the weekly
-XP (overall and per exam) and badges. DynamoDB is the source of truth (one read, one transaction);
-the Redis leaderboards mirror the weekly XP.
+day for the daily goal, with the fair-play rules of mindly.domain.xp), the day's counters, the
+streak (in the student's own time zone), the weekly XP (overall and per exam) and badges. DynamoDB
+is the source of truth (one read, one transaction); the Redis leaderboards mirror the weekly XP.
+
+Fair-play facts that depend on the caller's own items (has this question been answered before,
+was this card due) arrive on the Activity; the items they were read from are written in the same
+transaction under a condition, so a stale fact cannot commit. Facts that depend on the student's
+progress (the day's new cards, the last day paid or counted) are read here, in the snapshot the
+transaction is conditional on.
 
 Exactness under concurrency and retries: the transaction is conditional on the PROGRESS version the
 read saw, so concurrent activities of one student are applied one after another (the loser reads
@@ -45,6 +51,7 @@ class Student(NamedTuple):
     timezone: str = "Asia/Kolkata"
     daily_goal: int = xp.DEFAULT_DAILY_GOAL
     name: str | None = None
+    new_cards_per_day: int = 20  # new cards a day that earn review XP (the profile's limit)
 
 
 class Activity(NamedTuple):
@@ -59,6 +66,10 @@ class Activity(NamedTuple):
     details: dict[str, Any] | None = None  # the caller's facts, returned to a repeat of the same key
     first_review: bool = False  # a review that starts a new card (counted against the daily limit)
     seconds: int = 0  # time the student spent on it (the day's study time)
+    answered_before: bool = False  # an answer to a question the student answered before: no XP
+    counts_for_goal: bool = True  # False: an answer to a question already answered that local day
+    due_on: date | None = None  # a review of a held card: its next review date before the review
+    undoes: str | None = None  # an undo: the key of the recorded review it takes back
 
 
 class Recorded(NamedTuple):
@@ -70,6 +81,7 @@ class Recorded(NamedTuple):
     current_streak: int
     badges_earned: list[str]
     details: dict[str, Any] | None = None
+    xp_withheld: str | None = None  # why the activity earned none of its own XP (xp.WITHHELD_REASONS)
 
 
 def streak_of(item: store.ProgressItem | None) -> streaks.Streak:
@@ -81,6 +93,7 @@ def streak_of(item: store.ProgressItem | None) -> streaks.Streak:
         last_active=date.fromisoformat(item.last_active_date) if item.last_active_date else None,
         freezes=int(item.streak_freezes),
         covered_through=date.fromisoformat(item.covered_through) if item.covered_through else None,
+        counted_until=item.streak_counted_until,
     )
 
 
@@ -90,6 +103,7 @@ def store_streak(progress: store.ProgressItem, streak: streaks.Streak, zone: str
     progress.streak_freezes = streak.freezes
     progress.last_active_date = streak.last_active.isoformat() if streak.last_active else None
     progress.covered_through = streak.covered_through.isoformat() if streak.covered_through else None
+    progress.streak_counted_until = streak.counted_until
     due_day = streaks.next_settlement_day(streak)
     store.schedule_settlement(progress, str(progress.user_id),
                               calendar.day_starts_at(due_day, zone) if due_day else None)
@@ -99,7 +113,28 @@ def _tally_of(item: store.DayItem | None) -> xp.DayTally:
     if item is None:
         return xp.DayTally()
     return xp.DayTally(questions_answered=int(item.questions_answered), cards_reviewed=int(item.cards_reviewed),
-                       xp=int(item.xp), goal_met=bool(item.goal_met))
+                       xp=int(item.xp), goal_met=bool(item.goal_met),
+                       goal_questions=None if item.goal_questions is None else int(item.goal_questions))
+
+
+def _own_xp(snapshot: store.Snapshot, student: Student, activity: Activity, today: date) -> tuple[int, str | None]:
+    """The activity's own XP (bonus aside) under the fair-play rules, and why it is 0 when one of
+    them withheld it."""
+    if activity.kind == xp.ANSWER:
+        if activity.answered_before:
+            return 0, xp.ANSWERED_BEFORE
+        return xp.xp_for(xp.ANSWER, activity.correct), None
+    if activity.kind == xp.REVIEW:
+        started = int(snapshot.day.new_cards or 0) if snapshot.day else 0
+        withheld = xp.review_withheld(activity.due_on, today, activity.first_review, started,
+                                      student.new_cards_per_day)
+        return (0, withheld) if withheld else (xp.CARD_REVIEW_XP, None)
+    # An undo takes back what the review earned by itself (a review recorded before this rule: +5).
+    undone = snapshot.undone
+    if undone is None:
+        return -xp.CARD_REVIEW_XP, None
+    result: dict[str, Any] = undone.result or {}
+    return -int(result.get("own_xp", undone.xp_awarded)), None
 
 
 def leaderboard_week(at: datetime, zone: str) -> str:
@@ -178,16 +213,22 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
     expected_version = None if previous is None else int(previous.version)
     progress = previous or store.ProgressItem(pk, "PROGRESS", user_id=student.user_id)
     before = _tally_of(snapshot.day)
+    day_starts_at = calendar.day_starts_at(today, student.timezone)
+    day_ends_at = calendar.day_starts_at(today + timedelta(days=1), student.timezone)
+    may_pay_bonus = xp.bonus_open(day_starts_at, previous.goal_paid_until if previous else None)
+    own_xp, withheld = 0, None
     if activity.kind == GOAL_CHANGE:
         assert new_goal is not None
         streak, daily_goal = streak_of(previous), new_goal
-        tally, awarded = xp.goal_reached_after_change(before, new_goal)
+        tally, awarded = xp.goal_reached_after_change(before, new_goal, may_pay_bonus)
     else:
         # Undoing a review takes back its XP and count, not the day it made active.
         streak = (streak_of(previous) if activity.kind == xp.UNDO_REVIEW
-                  else streaks.record_activity(streak_of(previous), today)[0])
+                  else streaks.record_activity(streak_of(previous), today, day_starts_at, day_ends_at)[0])
         daily_goal = int(snapshot.day.daily_goal) if snapshot.day else student.daily_goal
-        tally, awarded = xp.apply_to_day(before, activity.kind, activity.correct, daily_goal)
+        own_xp, withheld = _own_xp(snapshot, student, activity, today)
+        tally, awarded = xp.apply_to_day(before, activity.kind, activity.correct, daily_goal, earned=own_xp,
+                                         counts_for_goal=activity.counts_for_goal, may_pay_bonus=may_pay_bonus)
 
     progress.version = (expected_version or 0) + 1
     progress.xp_total = int(progress.xp_total or 0) + awarded
@@ -197,6 +238,7 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
     _count_activity(progress, activity)
     if tally.goal_met and not before.goal_met:
         _count_goal_met(progress, today)
+        progress.goal_paid_until = day_ends_at
 
     held = set(progress.badges or set()) | set(held_extra)
     new_badges = [b.badge_id for b in badge_rules.earned(badge_catalog.catalog(), facts_of(progress), held)]
@@ -210,7 +252,8 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
                         new_cards=max(0, new_cards + (0 if not activity.first_review
                                                       else -1 if activity.kind == xp.UNDO_REVIEW else 1)),
                         questions_correct=int(snapshot.day.questions_correct or 0) if snapshot.day else 0,
-                        study_seconds=int(snapshot.day.study_seconds or 0) if snapshot.day else 0)
+                        study_seconds=int(snapshot.day.study_seconds or 0) if snapshot.day else 0,
+                        goal_questions=tally.goal_questions)
     if activity.kind == xp.ANSWER:
         day.questions_correct = int(day.questions_correct) + (1 if activity.correct else 0)
     if activity.kind in (xp.ANSWER, xp.REVIEW):
@@ -219,13 +262,14 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
     record = store.ActivityItem(pk, f"ACTIVITY#{activity.key}", activity_key=activity.key, xp_awarded=awarded,
                                 recorded_at=now, expires_at=now + store.ACTIVITY_TTL,
                                 result={"day": today.isoformat(), "current_streak": streak.current,
-                                        "badges_earned": new_badges, "details": activity.details})
+                                        "badges_earned": new_badges, "details": activity.details,
+                                        "own_xp": own_xp, "xp_withheld": withheld})
     badge_items = [store.BadgeItem(pk, f"BADGE#{badge_id}", badge_id=badge_id, earned_at=now)
                    for badge_id in new_badges]
     write = store.ActivityWrite(progress=progress, expected_version=expected_version, day=day, activity=record,
                                 xp=awarded, weeks=weeks, badges=badge_items, extra=list(extra or []))
     return write, Recorded(xp_awarded=awarded, duplicate=False, day=today, current_streak=streak.current,
-                           badges_earned=new_badges, details=activity.details)
+                           badges_earned=new_badges, details=activity.details, xp_withheld=withheld)
 
 
 def _as_duplicate(item: store.ActivityItem) -> Recorded:
@@ -233,7 +277,7 @@ def _as_duplicate(item: store.ActivityItem) -> Recorded:
     return Recorded(xp_awarded=int(item.xp_awarded), duplicate=True,
                     day=date.fromisoformat(result.get("day", item.recorded_at.date().isoformat())),
                     current_streak=int(result.get("current_streak", 0)), badges_earned=[],
-                    details=result.get("details"))
+                    details=result.get("details"), xp_withheld=result.get("xp_withheld"))
 
 
 def validate_activity(activity: Activity) -> None:
@@ -245,7 +289,8 @@ def validate_activity(activity: Activity) -> None:
         raise ValidationFailed("activity time must carry a time zone", field="at")
 
 
-def prefetch_keys(user_id: str, activity_key: str, at: datetime, leaderboard_zone: str) -> list[tuple[str, str]]:
+def prefetch_keys(user_id: str, activity_key: str, at: datetime, leaderboard_zone: str,
+                  undoes: str | None = None) -> list[tuple[str, str]]:
     """Every Study key recording an activity at ``at`` may read, whatever the student's zone and
     the activity's exam: so a caller that does not know them yet (before reading the profile and
     the question) can read them in the same batch as its own items, and pass them as
@@ -255,7 +300,7 @@ def prefetch_keys(user_id: str, activity_key: str, at: datetime, leaderboard_zon
     utc_day = at.astimezone(UTC).date()
     keys: list[tuple[str, str]] = []
     for offset in (-1, 0, 1):
-        keys += store.snapshot_keys(user_id, utc_day + timedelta(days=offset), activity_key, week_keys)
+        keys += store.snapshot_keys(user_id, utc_day + timedelta(days=offset), activity_key, week_keys, undoes)
     return list(dict.fromkeys(keys))
 
 
@@ -273,7 +318,8 @@ def record_activity(student: Student, activity: Activity, leaderboard_zone: str,
     today = calendar.local_date(activity.at, student.timezone)
     week = leaderboard_week(activity.at, leaderboard_zone)
     week_keys = _week_keys(week, activity.exam)
-    first = store.snapshot_of(prefetched, today, activity.key, week_keys) if prefetched is not None else None
+    first = (store.snapshot_of(prefetched, today, activity.key, week_keys, activity.undoes)
+             if prefetched is not None else None)
     return _commit_with_retries(student, activity, today, week, mirror, extra=extra, first_snapshot=first)[0]
 
 
@@ -292,7 +338,7 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
             snapshot = first_snapshot
         else:
             try:
-                snapshot = store.read_snapshot(student.user_id, today, activity.key, week_keys)
+                snapshot = store.read_snapshot(student.user_id, today, activity.key, week_keys, activity.undoes)
             except OutcomeUnknown:  # a read that timed out: back off and read again
                 _back_off(attempt)
                 continue
@@ -369,7 +415,7 @@ def student_of(user_id: str, name: str | None = None) -> Student:
 def _today_view(day: date, item: store.DayItem | None, daily_goal: int) -> dict[str, Any]:
     tally = _tally_of(item)
     return {"date": day.isoformat(), "questions_answered": tally.questions_answered,
-            "cards_reviewed": tally.cards_reviewed, "xp": tally.xp,
+            "goal_questions": tally.toward_goal, "cards_reviewed": tally.cards_reviewed, "xp": tally.xp,
             "daily_goal": int(item.daily_goal) if item else daily_goal, "goal_met": tally.goal_met}
 
 
@@ -382,7 +428,7 @@ def progress_view(student: Student, leaderboard_zone: str, now: datetime) -> dic
         snapshot = store.read_snapshot(student.user_id, today, None, [week_key])
     except OutcomeUnknown as exc:  # DynamoDB gave no answer: busy (503), not a fault of ours (500)
         raise StoreBusy() from exc
-    streak = streaks.view(streak_of(snapshot.progress), today)
+    streak = streaks.view(streak_of(snapshot.progress), today, calendar.day_starts_at(today, student.timezone))
     item = snapshot.progress
     week_item = snapshot.weeks.get(week_key)
     return {

@@ -1,9 +1,14 @@
 """MCQ practice: the practice list, submitting an answer, and the student's attempts.
 
 A submit is one read and one write: one BatchGetItem across tables fetches the question, the
-profile and everything the progress engine needs (mindly.services.progress.prefetch_keys), then one
-transaction records the activity and the attempt together, so the attempt exists exactly when its
-XP counted, and a retried ``attempt_id`` records nothing twice.
+profile, the student's record of having answered this question before and everything the progress
+engine needs (mindly.services.progress.prefetch_keys), then one transaction records the activity
+and the attempt together, so the attempt exists exactly when its XP counted, and a retried
+``attempt_id`` records nothing twice.
+
+A question earns XP on the student's first answer to it only (that answer showed the correct
+option), and counts toward the daily goal once a local day; later answers are attempts like any
+other (accuracy, calibration, the streak) with ``xp_withheld: answered_before``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from mindly.config import get_settings
-from mindly.domain import calendar, syllabus
+from mindly.domain import calendar, syllabus, xp
 from mindly.domain.content import DIFFICULTIES, OPTION_LETTERS
 from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from mindly.observability import count
@@ -112,7 +117,9 @@ def submit(user_id: str, name: str | None, question_id: str, selected_option: st
             return _submit_once(user_id, name, question_id, selected_option, confidence_rating, time_taken_seconds,
                                 attempt_id, key, leaderboard_zone, now, mirror, deadline)
         except ExtraConflict:
-            continue  # the mistake card appeared meanwhile (another wrong answer): read again
+            # Another answer to this question committed meanwhile (its mistake card, or its record
+            # of the question answered): read again, and this answer is no longer the first.
+            continue
     raise ServiceUnavailable("Too many simultaneous answers; try again")
 
 
@@ -121,7 +128,8 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
                  mirror: engine.Mirror | None, deadline: float) -> dict[str, Any]:
     q_pk, q_sk = content_store.question_key(question_id)
     mistake_key = card_store.card_key(user_id, f"{card_store.MISTAKE_PREFIX}{question_id}")
-    study_keys = [mistake_key, *engine.prefetch_keys(user_id, key, now, leaderboard_zone)]
+    study_keys = [mistake_key, attempt_store.answered_key(user_id, question_id),
+                  *engine.prefetch_keys(user_id, key, now, leaderboard_zone)]
     found_questions, found_profiles, study_items = batch_read([
         # the question, and the explanation kept for choosing this option (when it is one)
         (ContentTable, [(q_pk, q_sk), *([content_store.explanation_key(question_id, selected_option.strip().upper())]
@@ -150,6 +158,10 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
         option_count=len(options))
     extra: list[Any] = [attempt, *analytics_store.attempt_counters(
         user_id, question.exam_type, question.subject, question.topic, correct, time_taken_seconds)]
+    standing = attempt_store.answer_standing(user_id, question_id, attempt_id, study_items, now,
+                                             calendar.local_date(now, student.timezone))
+    if standing.marker is not None:
+        extra.append(standing.marker)
     held = any(isinstance(item, card_store.CardItem) for item in study_items)
     if not correct and not held:
         # A mistake comes back as a review card (once; answering right later keeps it).
@@ -158,7 +170,8 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
     activity = engine.Activity(key=key, kind="answer", at=now, correct=correct, exam=question.exam_type,
                                subject=question.subject,
                                details={"question_id": question_id, "selected_option": choice, "is_correct": correct},
-                               seconds=time_taken_seconds)
+                               seconds=time_taken_seconds, answered_before=standing.answered_before,
+                               counts_for_goal=standing.counts_for_goal)
     recorded = engine.record_activity(student, activity, leaderboard_zone, mirror, extra=extra,
                                       prefetched=study_items)
     first = recorded.details or {}
@@ -179,7 +192,12 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
         "is_correct": is_correct,
         "correct_option": question.correct_option,
         "explanation": question.explanation,
-        "xp_awarded": recorded.xp_awarded,
+        # A repeat of a recorded attempt (a retry, or a copy racing it) earned nothing itself: it
+        # says 0, so a client summing xp_awarded gets the truth, and says why; xp_recorded is what
+        # the attempt earned when it was recorded (a client whose first answer was lost learns it).
+        "xp_awarded": 0 if recorded.duplicate else recorded.xp_awarded,
+        "xp_withheld": xp.DUPLICATE if recorded.duplicate else recorded.xp_withheld,
+        "xp_recorded": recorded.xp_awarded,
         "ai_explanation": ai_explanation,
         "ai_explanation_status": status,
     }

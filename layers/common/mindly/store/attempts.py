@@ -3,12 +3,17 @@
 An attempt is written in the same transaction as its activity (mindly.services.progress), so it
 exists exactly when the attempt counted. Sort keys start with the time, so a student's attempts
 come back newest first from one Query, and a week of them is a key range (calibration).
+
+``USER#<id> / ANSWERED#<question id>`` records that the student has answered a question (so they
+have seen its key) and the last local day an answer to it counted toward the daily goal. It is
+read in the submit's one BatchGetItem and written in the answer's transaction under a condition on
+what was read, so two answers racing cannot both be a question's first (or first of the day).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
@@ -16,6 +21,7 @@ from mindly.store.models import StudyTable, newest_first_page
 from mindly.store.progress import student_key
 
 ATTEMPT_PREFIX = "ATTEMPT#"
+ANSWERED_PREFIX = "ANSWERED#"
 
 
 class AttemptItem(StudyTable, discriminator="attempt"):
@@ -55,3 +61,44 @@ def attempts_between(user_id: str, start: datetime, end: datetime) -> list[Attem
                                                      f"{ATTEMPT_PREFIX}{instant_key(end)}")))
     # A sort key is "<instant>#<id>", so the upper bound (no "#") already excludes ``end`` itself.
     return items
+
+
+class AnsweredQuestionItem(StudyTable, discriminator="answered_question"):
+    """``USER#<id> / ANSWERED#<question id>``: the question was answered (kept for good: the key
+    stays seen), first by ``first_attempt_id``; ``goal_day`` is the last local day it counted
+    toward the daily goal."""
+
+    question_id = UnicodeAttribute()
+    first_attempt_id = UnicodeAttribute()
+    first_answered_at = UTCDateTimeAttribute()
+    goal_day = UnicodeAttribute()
+
+
+class AnswerStanding(NamedTuple):
+    """What an answer to a question counts for, given what the student did with it before, and
+    the marker write (an item and its condition; None: nothing to write) that makes it so."""
+
+    answered_before: bool
+    counts_for_goal: bool
+    marker: tuple[AnsweredQuestionItem, Any] | None
+
+
+def answered_key(user_id: str, question_id: str) -> tuple[str, str]:
+    return student_key(user_id), f"{ANSWERED_PREFIX}{question_id}"
+
+
+def answer_standing(user_id: str, question_id: str, attempt_id: str, found: list[Any], at: datetime,
+                    today: date) -> AnswerStanding:
+    """The standing of an answer at ``at`` (local day ``today``), from the items of one read that
+    included ``answered_key`` (other items are ignored)."""
+    pk, sk = answered_key(user_id, question_id)
+    marker = next((item for item in found if isinstance(item, AnsweredQuestionItem) and item.sk == sk), None)
+    if marker is None:
+        first = AnsweredQuestionItem(pk, sk, question_id=question_id, first_attempt_id=attempt_id,
+                                     first_answered_at=at, goal_day=today.isoformat())
+        return AnswerStanding(False, True, (first, AnsweredQuestionItem.pk.does_not_exist()))
+    if marker.goal_day == today.isoformat():
+        return AnswerStanding(True, False, None)
+    seen_day = marker.goal_day
+    marker.goal_day = today.isoformat()
+    return AnswerStanding(True, True, (marker, AnsweredQuestionItem.goal_day == seen_day))

@@ -106,6 +106,15 @@ def recent_reviews(user_id: str, count: int = 10) -> list[ReviewItem]:
                                  scan_index_forward=False, limit=count, page_size=count))
 
 
+def undone_at(user_id: str, review: ReviewItem) -> datetime | None:
+    """When ``review`` was undone, read again strongly consistent (a Query of the recent reviews
+    may be a moment behind); None while it is not."""
+    try:
+        return ReviewItem.get(student_key(user_id), review.sk, consistent_read=True).undone_at
+    except DoesNotExist:
+        return None
+
+
 def get_card(user_id: str, flashcard_id: str) -> CardItem | None:
     try:
         return CardItem.get(*card_key(user_id, flashcard_id), consistent_read=True)

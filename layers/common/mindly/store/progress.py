@@ -70,6 +70,8 @@ class ProgressItem(StudyTable, discriminator="progress"):
     streak_freezes = NumberAttribute(default=0)
     last_active_date = UnicodeAttribute(null=True)
     covered_through = UnicodeAttribute(null=True)
+    streak_counted_until = UTCDateTimeAttribute(null=True)  # UTC end of the last day that grew the streak
+    goal_paid_until = UTCDateTimeAttribute(null=True)  # UTC end of the last day that paid the goal bonus
     goal_streak = NumberAttribute(default=0)
     longest_goal_streak = NumberAttribute(default=0)
     last_goal_date = UnicodeAttribute(null=True)
@@ -92,6 +94,9 @@ class DayItem(StudyTable, discriminator="day"):
     new_cards = NumberAttribute(default=0)  # cards reviewed for the first time that day
     questions_correct = NumberAttribute(default=0)
     study_seconds = NumberAttribute(default=0)  # time_taken of the day's answers and reviews
+    # Distinct questions answered that day (what the goal counts); absent on days recorded before
+    # the rule, when every answer counted.
+    goal_questions = NumberAttribute(null=True)
 
 
 class WeekItem(StudyTable, discriminator="week"):
@@ -172,6 +177,7 @@ class Snapshot:
     day: DayItem | None
     activity: ActivityItem | None
     weeks: dict[str, WeekItem]
+    undone: ActivityItem | None = None  # the recorded activity an undo takes back
 
 
 @dataclass
@@ -241,36 +247,41 @@ def schedule_settlement(progress: ProgressItem, user_id: str, due_at: datetime |
     progress.active_sk = f"{instant_text(due)}#{user_id}"
 
 
-def snapshot_keys(user_id: str, day: date, activity_key: str | None, week_keys: list[str]) -> list[tuple[str, str]]:
+def snapshot_keys(user_id: str, day: date, activity_key: str | None, week_keys: list[str],
+                  undone_key: str | None = None) -> list[tuple[str, str]]:
     """The Study-table keys recording an activity reads: PROGRESS, the DAY, the activity's own
-    record (when a key is given) and the WEEK items."""
+    record (when a key is given), the WEEK items, and for an undo the record it takes back."""
     pk = student_key(user_id)
     keys = [(pk, "PROGRESS"), (pk, f"DAY#{day.isoformat()}")]
-    if activity_key:
-        keys.append((pk, f"ACTIVITY#{activity_key}"))
+    for key in (activity_key, undone_key):
+        if key:
+            keys.append((pk, f"ACTIVITY#{key}"))
     return keys + [(pk, key) for key in week_keys]
 
 
-def snapshot_of(items: list[Any], day: date, activity_key: str | None, week_keys: list[str]) -> Snapshot:
+def snapshot_of(items: list[Any], day: date, activity_key: str | None, week_keys: list[str],
+                undone_key: str | None = None) -> Snapshot:
     """A Snapshot from the items read for ``snapshot_keys`` (other items are ignored)."""
     found: dict[str, Any] = {item.sk: item for item in items if isinstance(item, StudyTable)}
     day_key = f"DAY#{day.isoformat()}"
     activity = found.get(f"ACTIVITY#{activity_key}") if activity_key else None
+    undone = found.get(f"ACTIVITY#{undone_key}") if undone_key else None
     return Snapshot(found.get("PROGRESS"), found.get(day_key), activity,
-                    {key: found[key] for key in week_keys if key in found})
+                    {key: found[key] for key in week_keys if key in found}, undone)
 
 
-def read_snapshot(user_id: str, day: date, activity_key: str | None, week_keys: list[str]) -> Snapshot:
+def read_snapshot(user_id: str, day: date, activity_key: str | None, week_keys: list[str],
+                  undone_key: str | None = None) -> Snapshot:
     """What recording an activity reads, in one strongly consistent BatchGetItem.
     OutcomeUnknown when no answer came (a timeout): reading again is safe."""
-    keys = snapshot_keys(user_id, day, activity_key, week_keys)
+    keys = snapshot_keys(user_id, day, activity_key, week_keys, undone_key)
     try:
         items = list(StudyTable.batch_get(keys, consistent_read=True))
     except GetError as exc:
         if response_code(exc) is None:
             raise OutcomeUnknown(user_id) from exc
         raise
-    return snapshot_of(items, day, activity_key, week_keys)
+    return snapshot_of(items, day, activity_key, week_keys, undone_key)
 
 
 def get_activity(user_id: str, activity_key: str) -> ActivityItem | None:
