@@ -21,6 +21,7 @@ from mindly.domain import calendar, fsrs_schedule, sm2
 from mindly.domain.content_formats import RawRecord
 from mindly.services import content, flashcards
 from mindly.store import cards as card_store
+from mindly.store import content as content_store
 from mindly.store import users
 
 API = "/api/v1"
@@ -48,13 +49,20 @@ def deck() -> list[str]:
 
 
 @pytest.fixture
-def student(auth_fn: Any, profile_fn: Any, flashcards_fn: Any) -> tuple[HandlerClient, str]:
+def student(auth_fn: Any, profile_fn: Any, flashcards_fn: Any, deck: list[str]) -> tuple[HandlerClient, str]:
     answer = register(auth_fn, name="Nikhil")
     token = answer.data["access_token"]
     body = {"exam_type": "JEE", "level": "advanced", "study_hours_per_day": 5, "target_date": "2035-04-01",
             "weak_subjects": [], "new_cards_per_day": 3}
     assert HandlerClient(profile_fn, token=token).put(f"{API}/profile", body).status == 200
-    return HandlerClient(flashcards_fn, token=token), answer.data["user"]["id"]
+    user_id = answer.data["user"]["id"]
+    # The JEE deck is shared with other tests' cards, which may sort before this module's: start the
+    # student's place in the deck just before this module's first card, so its front is `deck`.
+    first = content_store.FlashcardItem.get(*content_store.flashcard_key(deck[0]))
+    before = content_store.deck_key_before("JEE", str(first.gsi1_sk))
+    if before is not None:
+        users.set_deck_positions(user_id, {"JEE": before})
+    return HandlerClient(flashcards_fn, token=token), user_id
 
 
 def _review_at(user_id: str, flashcard_id: str, rating: int, at: datetime, review_id: str | None = None
