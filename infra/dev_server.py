@@ -7,7 +7,9 @@ Started here, in this order:
    Upstash-REST-compatible endpoint (``infra.upstash_local``) backed by the redis-server at REDIS_URL
    when set, else by fakeredis; the app always talks to it with the real upstash-redis client;
 3. every function of template.yaml behind one router (``infra.router``), on 127.0.0.1:8000, served
-   by uvicorn as ``server_config`` sets it up (the socket peer is the client, oversized heads 431);
+   by uvicorn as ``server_config`` sets it up (the socket peer is the client, oversized heads 431),
+   with the API's merged OpenAPI document at /api/v1/openapi.json and its UI at /docs
+   (``infra.openapi.local_pages``, local only);
 4. a poller per SQS-triggered function (``infra.sqs_poller``);
 5. sample data (``infra.seed``).
 Groq is real when GROQ_API_KEY_1..5 are set, otherwise the offline generator answers.
@@ -141,12 +143,14 @@ def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: 
     upstash = configure_redis(dict(os.environ))
     use_layer()
 
+    from infra.openapi import local_pages
     from infra.router import GatewayRouter, function_timeouts
     from infra.sqs_poller import SqsPoller
 
     template = cfn.load_template()
     routes = [(route, load_function(route.code_uri, route.handler).app) for route in cfn.http_routes(template)]
-    stack = LocalStack(aws=aws, upstash=upstash, app=GatewayRouter(routes, function_timeouts(template)))
+    stack = LocalStack(aws=aws, upstash=upstash, app=GatewayRouter(routes, function_timeouts(template),
+                                                                   pages=local_pages(routes)))
 
     import boto3
 

@@ -152,10 +152,13 @@ class GatewayRouter:
     platform's limits (``Limits``; ``timeouts``: each function's Timeout by logical id)."""
 
     def __init__(self, routes: list[tuple[Route, ASGIApp]], timeouts: Mapping[str, float] | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, pages: Mapping[str, ASGIApp] | None = None) -> None:
         self.routes = sorted(routes, key=lambda pair: pair[0].precedence)
         self.timeouts = dict(timeouts or {})
         self.limits = limits or Limits()
+        # Paths only the local stack answers, before any route (infra.openapi.local_pages: the API's
+        # document and its browsable UI); template.yaml routes none of them, so AWS does not serve them.
+        self.pages = dict(pages or {})
 
     def match(self, method: str, path: str) -> Route | None:
         route_and_app = self._find(method, path)
@@ -179,6 +182,10 @@ class GatewayRouter:
         if scope["type"] == "http" and request_head_size(scope) > self.limits.max_header_bytes:
             await _error(send, 431, "VALIDATION_ERROR", f"The request line and headers are over "
                          f"{self.limits.max_header_bytes} bytes", "Request Header Fields Too Large")
+            return
+        page = self.pages.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if page is not None:
+            await page(scope, receive, send)
             return
         found = self._find(scope.get("method", "GET"), scope.get("path", ""))
         if found is None:

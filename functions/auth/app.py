@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import Body, Depends, Request
 from pydantic import ConfigDict, Field
@@ -14,7 +15,7 @@ from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_hand
 from mindly.http.auth import CurrentUser, bad_tokens_counted, refuse_cross_site
 from mindly.http.envelope import Envelope
 from mindly.http.limits import client_of, enforce, per_ip
-from mindly.http.schemas import RequestBody
+from mindly.http.schemas import AnswerData, RequestBody, answers
 from mindly.services import auth
 
 REFRESH_COOKIE = "refresh_token"
@@ -43,6 +44,27 @@ class RefreshRequest(RequestBody):
     refresh_token: str | None = Field(default=None, max_length=4096)
 
 
+class Account(AnswerData):
+    """The account as clients see it (never its password hash)."""
+
+    id: str
+    email: str = Field(description="lower-cased and trimmed")
+    name: str
+    role: Literal["student", "admin"]
+    created_at: datetime = Field(description="UTC, to the second: YYYY-MM-DDTHH:MM:SSZ")
+
+
+class AuthTokens(AnswerData):
+    """A signed-in session: its access token and its current refresh token (also set as the
+    ``refresh_token`` cookie, path /api/v1/auth)."""
+
+    user: Account
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="seconds the access token lives")
+
+
 def _token_answer(issued: auth.IssuedTokens, status_code: int) -> Envelope:
     response = Envelope({
         "user": auth.public_user(issued.user),
@@ -57,14 +79,18 @@ def _token_answer(issued: auth.IssuedTokens, status_code: int) -> Envelope:
 
 
 @app.post(f"{API_PREFIX}/auth/register", status_code=201, responses=error_responses(409),
-          dependencies=[Depends(per_ip("register", lambda s: s.register_rate_limit_per_minute))])
+          dependencies=[Depends(per_ip("register", lambda s: s.register_rate_limit_per_minute))],
+          operation_id="register")
+@answers(AuthTokens)
 def register(body: RegisterRequest) -> Envelope:
     issued = auth.register(get_settings(), body.email, body.password, body.name)
     return _token_answer(issued, 201)
 
 
 @app.post(f"{API_PREFIX}/auth/login", responses=error_responses(401, 423),
-          dependencies=[Depends(per_ip("login", lambda s: s.login_ip_rate_limit_per_minute))])
+          dependencies=[Depends(per_ip("login", lambda s: s.login_ip_rate_limit_per_minute))],
+          operation_id="login")
+@answers(AuthTokens)
 def login(request: Request, body: LoginRequest) -> Envelope:
     settings = get_settings()
     client = client_of(request)
@@ -75,7 +101,9 @@ def login(request: Request, body: LoginRequest) -> Envelope:
 
 
 @app.post(f"{API_PREFIX}/auth/refresh", responses=error_responses(401, 403),
-          dependencies=[Depends(per_ip("refresh", lambda s: s.refresh_rate_limit_per_minute))])
+          dependencies=[Depends(per_ip("refresh", lambda s: s.refresh_rate_limit_per_minute))],
+          operation_id="refreshTokens")
+@answers(AuthTokens)
 def refresh(request: Request, body: Annotated[RefreshRequest | None, Body()] = None) -> Envelope:
     token = body.refresh_token if body else None
     if not token:
@@ -94,24 +122,25 @@ def _signed_out(message: str) -> Envelope:
     return response
 
 
-@app.post(f"{API_PREFIX}/auth/logout")
+@app.post(f"{API_PREFIX}/auth/logout", operation_id="logout")
 def logout(user: CurrentUser) -> Envelope:
     auth.logout(get_settings(), user.claims)
     return _signed_out("logged out")
 
 
-@app.post(f"{API_PREFIX}/auth/logout-all")
+@app.post(f"{API_PREFIX}/auth/logout-all", operation_id="logoutAll")
 def logout_all(user: CurrentUser) -> Envelope:
     count = auth.logout_all(get_settings(), user.claims)
     return _signed_out(f"logged out of {count} session(s)")
 
 
-@app.get(f"{API_PREFIX}/auth/me")
+@app.get(f"{API_PREFIX}/auth/me", operation_id="getMe")
+@answers(Account)
 def me(user: CurrentUser) -> Envelope:
     return Envelope(auth.me(user.id))
 
 
-@app.get(f"{API_PREFIX}/auth/google", responses=error_responses(501))
+@app.get(f"{API_PREFIX}/auth/google", responses=error_responses(501), operation_id="signInWithGoogle")
 def google() -> Envelope:
     raise FeatureNotConfigured("Google sign-in is not configured for this deployment yet; "
                                "use email and password")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query
 from pydantic import Field
@@ -12,7 +12,7 @@ from mindly.config import get_settings
 from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
-from mindly.http.schemas import RequestBody
+from mindly.http.schemas import AnswerData, RequestBody, answers
 from mindly.services import leaderboard, questions
 
 app = create_app("questions")
@@ -31,13 +31,50 @@ class SubmitRequest(RequestBody):
     attempt_id: str | None = Field(default=None, min_length=1, max_length=128)
 
 
-@app.get(f"{API_PREFIX}/questions/practice")
+class PracticeQuestion(AnswerData):
+    question_id: str
+    exam_type: str
+    subject: str
+    topic: str
+    difficulty: Literal["easy", "medium", "hard"]
+    stem: str
+    options: dict[str, str] = Field(description="option letter (A..E) -> option text, in letter order")
+
+
+class PracticePage(AnswerData):
+    items: list[PracticeQuestion]
+    page: int
+    limit: int
+    has_more: bool
+    next_cursor: str | None = Field(description="resumes the list after this page; null on the last one")
+
+
+@app.get(f"{API_PREFIX}/questions/practice", operation_id="getPracticeQuestions")
+@answers(PracticePage)
 def practice(user: CurrentUser, exam: Text = None, subject: Text = None, topic: Text = None,
              difficulty: Text = None, page: PageNumber = 1, limit: Limit = 20, cursor: Cursor = None) -> Envelope:
     return Envelope(questions.practice(user.id, exam, subject, topic, difficulty, page, limit, cursor))
 
 
-@app.post(f"{API_PREFIX}/questions/submit", responses=error_responses(404, 409))
+class AIExplanation(AnswerData):
+    text: str
+    source: str = Field(description="groq, cache or offline")
+
+
+class SubmitAnswer(AnswerData):
+    attempt_id: str
+    is_correct: bool
+    correct_option: str
+    explanation: str | None
+    xp_awarded: int
+    xp_withheld: str | None
+    xp_recorded: int
+    ai_explanation: AIExplanation | None
+    ai_explanation_status: str
+
+
+@app.post(f"{API_PREFIX}/questions/submit", responses=error_responses(404, 409), operation_id="submitAnswer")
+@answers(SubmitAnswer)
 def submit(user: CurrentUser, body: SubmitRequest) -> Envelope:
     name = user.claims.name or None
     return Envelope(questions.submit(
@@ -46,7 +83,30 @@ def submit(user: CurrentUser, body: SubmitRequest) -> Envelope:
         mirror=leaderboard.mirror_award(name)))
 
 
-@app.get(f"{API_PREFIX}/questions/attempts")
+class QuestionAttempt(AnswerData):
+    attempt_id: str
+    question_id: str
+    exam_type: str
+    subject: str
+    topic: str
+    selected_option: str
+    correct_option: str
+    is_correct: bool
+    confidence_rating: int
+    time_taken_seconds: int
+    attempted_at: str = Field(description="UTC instant, YYYY-MM-DDTHH:MM:SSZ")
+
+
+class AttemptsPage(AnswerData):
+    items: list[QuestionAttempt]
+    page: int
+    limit: int
+    has_more: bool
+    next_cursor: str | None = Field(description="resumes the list after this page; null on the last one")
+
+
+@app.get(f"{API_PREFIX}/questions/attempts", operation_id="getAttempts")
+@answers(AttemptsPage)
 def attempts(user: CurrentUser, page: PageNumber = 1, limit: Limit = 20, cursor: Cursor = None) -> Envelope:
     return Envelope(questions.attempts(user.id, page, limit, cursor))
 

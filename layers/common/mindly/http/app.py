@@ -6,7 +6,7 @@ import types
 import typing
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from mangum import Mangum
@@ -18,6 +18,7 @@ from mindly.exceptions import ServiceUnavailable, ValidationFailed
 from mindly.http.envelope import ENVELOPE_SCHEMAS, Envelope, error_response
 from mindly.http.errors import install_error_handlers
 from mindly.http.middleware import PlatformMiddleware
+from mindly.http.schemas import AnswerData, answer_model, answers
 from mindly.http.unrouted import DefaultRouteAnswer
 from mindly.observability import lambda_entry, logger
 
@@ -76,6 +77,18 @@ def _check(probe: Any) -> str:
     return "ok"
 
 
+class HealthChecks(AnswerData):
+    dynamodb: Literal["ok", "error"]
+    redis: Literal["ok", "error"]
+
+
+class Health(AnswerData):
+    status: Literal["ok", "degraded"]
+    version: str
+    checks: HealthChecks
+
+
+@answers(Health)
 def health() -> Any:
     """GET /api/v1/health: are DynamoDB and Redis answering?"""
     from mindly.store import users
@@ -171,6 +184,37 @@ def _document_operation(operation: dict[str, Any], route: Any) -> None:
     operation["responses"] = responses
     if 401 in platform:  # the route needs a bearer token (login's 401 is about credentials)
         operation["security"] = [{"bearer": []}]
+    else:
+        operation["security"] = []  # public: no token (the document declares bearer by default)
+
+
+def _typed_answers(document: dict[str, Any], app: FastAPI) -> None:
+    """Type each operation's 2xx envelope with the data model its endpoint declared
+    (mindly.http.schemas.answers): ``<Model>Envelope``, the success envelope whose ``data`` is
+    the model. The models' JSON Schemas (serialization mode) go into the components."""
+    from fastapi.routing import APIRoute
+    from pydantic.json_schema import models_json_schema
+
+    routes = [route for route in app.routes if isinstance(route, APIRoute) and route.include_in_schema]
+    declared = {route.endpoint: model for route in routes if (model := answer_model(route.endpoint)) is not None}
+    if not declared:
+        return
+    keys, definitions = models_json_schema([(model, "serialization") for model in dict.fromkeys(declared.values())],
+                                           ref_template="#/components/schemas/{model}")
+    schemas = document["components"]["schemas"]
+    schemas.update(definitions.get("$defs", {}))
+    for route in routes:
+        model = declared.get(route.endpoint)
+        if model is None:
+            continue
+        name = f"{model.__name__}Envelope"
+        schemas[name] = {**ENVELOPE_SCHEMAS["Envelope"], "properties": {
+            **ENVELOPE_SCHEMAS["Envelope"]["properties"], "data": keys[(model, "serialization")]}}
+        for method in route.methods or ():
+            operation = document["paths"].get(route.path_format, {}).get(method.lower())
+            for status, response in (operation or {}).get("responses", {}).items():
+                if int(status) < 400:
+                    response["content"]["application/json"]["schema"] = {"$ref": f"#/components/schemas/{name}"}
 
 
 def _with_envelope(app: FastAPI) -> dict[str, Any]:
@@ -192,7 +236,14 @@ def _with_envelope(app: FastAPI) -> dict[str, Any]:
                 operation = document["paths"].get(route.path_format, {}).get(method.lower())
                 if operation is not None:
                     _document_operation(operation, route)
+                    operation["tags"] = operation.get("tags") or [group_of(app)]
+    _typed_answers(document, app)
     return document
+
+
+def group_of(app: FastAPI) -> str:
+    """The endpoint group (function) an app serves: its documents' tag."""
+    return str(app.title).removeprefix("Mindly ")
 
 
 def create_app(group: str, *, with_health: bool = False) -> FastAPI:
@@ -209,8 +260,8 @@ def create_app(group: str, *, with_health: bool = False) -> FastAPI:
     app.add_middleware(DefaultRouteAnswer)
     app.add_middleware(PlatformMiddleware, cors_origins=settings.cors_origins)
     if with_health:
-        app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET"], tags=["health"],
-                          responses=error_responses(503))
+        app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET"],
+                          responses=error_responses(503), operation_id="getHealth")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
