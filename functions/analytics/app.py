@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, RootModel, Strict
 from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
-from mindly.http.schemas import AnswerData, RequestBody, answers
+from mindly.http.schemas import AnswerData, PageOf, RequestBody, answers
 from mindly.services import analytics
 
 app = create_app("analytics")
@@ -149,12 +149,8 @@ class MockTest(AnswerData):
     recorded_at: Instant
 
 
-class MockTestsPage(AnswerData):
+class MockTestsPage(PageOf):
     items: list[MockTest]
-    page: int
-    limit: int
-    has_more: bool
-    next_cursor: str | None = Field(description="resumes the list after this page; null on the last one")
 
 
 class TrendWeek(AnswerData):

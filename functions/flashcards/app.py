@@ -12,7 +12,7 @@ from mindly.config import get_settings
 from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
-from mindly.http.schemas import AnswerData, RequestBody, answers
+from mindly.http.schemas import AnswerData, PageOf, RequestBody, answers
 from mindly.services import flashcards, leaderboard
 
 app = create_app("flashcards")
@@ -41,7 +41,7 @@ CardState = Literal["new", "learning", "review", "relearning"]
 WithheldReason = Literal["answered_before", "not_due", "new_card_limit", "duplicate"]
 
 
-class DueCard(AnswerData):
+class CatalogFlashcard(AnswerData):
     flashcard_id: str
     exam_type: str
     subject: str
@@ -49,6 +49,9 @@ class DueCard(AnswerData):
     question: str
     answer: str
     difficulty: int
+
+
+class DueCard(CatalogFlashcard):
     state: CardState
     ease_factor: float
     interval: int = Field(description="days")
@@ -92,22 +95,8 @@ class UndoneReview(AnswerData):
     xp_awarded: int = Field(description="XP taken back by this call (0 or negative)")
 
 
-class CatalogFlashcard(AnswerData):
-    flashcard_id: str
-    exam_type: str
-    subject: str
-    topic: str
-    question: str
-    answer: str
-    difficulty: int
-
-
-class FlashcardCatalogPage(AnswerData):
+class FlashcardCatalogPage(PageOf):
     items: list[CatalogFlashcard]
-    page: int
-    limit: int
-    has_more: bool
-    next_cursor: str | None = Field(description="resumes the list after this page; null on the last one")
 
 
 @app.get(f"{API_PREFIX}/flashcards/due", operation_id="getDueCards")

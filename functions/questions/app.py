@@ -12,7 +12,7 @@ from mindly.config import get_settings
 from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
-from mindly.http.schemas import AnswerData, RequestBody, answers
+from mindly.http.schemas import AnswerData, PageOf, RequestBody, answers
 from mindly.services import leaderboard, questions
 
 app = create_app("questions")
@@ -41,12 +41,8 @@ class PracticeQuestion(AnswerData):
     options: dict[str, str] = Field(description="option letter (A..E) -> option text, in letter order")
 
 
-class PracticePage(AnswerData):
+class PracticePage(PageOf):
     items: list[PracticeQuestion]
-    page: int
-    limit: int
-    has_more: bool
-    next_cursor: str | None = Field(description="resumes the list after this page; null on the last one")
 
 
 @app.get(f"{API_PREFIX}/questions/practice", operation_id="getPracticeQuestions")
@@ -97,12 +93,8 @@ class QuestionAttempt(AnswerData):
     attempted_at: str = Field(description="UTC instant, YYYY-MM-DDTHH:MM:SSZ")
 
 
-class AttemptsPage(AnswerData):
+class AttemptsPage(PageOf):
     items: list[QuestionAttempt]
-    page: int
-    limit: int
-    has_more: bool
-    next_cursor: str | None = Field(description="resumes the list after this page; null on the last one")
 
 
 @app.get(f"{API_PREFIX}/questions/attempts", operation_id="getAttempts")

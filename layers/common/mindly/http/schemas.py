@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,3 +46,13 @@ def answers(model: type[BaseModel]) -> Callable[[F], F]:
 def answer_model(endpoint: Callable[..., Any]) -> type[BaseModel] | None:
     """The data model declared for ``endpoint`` with ``answers``, if any."""
     return _ANSWERS.get(endpoint)
+
+
+class PageOf(AnswerData):
+    """The paging fields every list answer carries next to its ``items`` (mindly.services.pages);
+    a list's model adds ``items: list[<its item model>]``."""
+
+    page: int
+    limit: int
+    has_more: bool
+    next_cursor: str | None = Field(description="resumes the list after this page; null on the last one")
