@@ -259,3 +259,19 @@ def test_a_guard_follows_a_changed_limit_keeping_its_newest_failures(auth_fn: An
     assert user_id is not None
     guard = users.get_login_guard(user_id, auth.client_scope(client_network(source)))
     assert guard is not None and len(guard.slots) == 3 and all(int(slot) > 0 for slot in guard.slots), guard
+
+
+def test_retry_after_never_exceeds_the_window_when_a_parallel_attempt_stamped_a_later_slot(
+        auth_fn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a client whose 5 slots are full
+    email = _account(auth_fn)
+    source = _address()
+    assert [_login(auth_fn, email, f"Wrong-{i}-password", source).status for i in range(5)][-1] == 423
+    # When an attempt read the clock just before those slots were stamped (parallel attempts on
+    # other instances stamp theirs a moment later than this one reads the time)
+    real_time_ns = time.time_ns
+    monkeypatch.setattr(auth.time, "time_ns", lambda: real_time_ns() - 3_000_000_000)
+    locked = _login(auth_fn, email, PASSWORD, source)
+    # Then it waits at most the window, not the window plus the clocks' difference
+    assert locked.status == 423, locked
+    assert 1 <= int(locked.headers["retry-after"]) <= 15 * 60, locked.headers

@@ -183,8 +183,7 @@ def login(settings: Settings, email: str, password: str, client: str = "unknown"
                       "device that has signed in before")
     if not passwords.verify_password(password, user.password_hash):
         if len(earlier) + 1 >= settings.login_lockout_failures:
-            oldest = min([*earlier.values(), now_us])
-            raise AccountLocked(math.ceil((oldest + client_window - now_us) / 1_000_000))
+            raise AccountLocked(_seconds_until_free([*earlier.values(), now_us], client_window, now_us))
         raise AuthenticationFailed(BAD_CREDENTIALS)
     newest = sorted({**known, mine_scope: now}.items(), key=lambda entry: entry[1], reverse=True)
     kept = dict(newest[:MAX_KNOWN_CLIENTS])
@@ -209,8 +208,17 @@ def _known_clients(settings: Settings, everyone: LoginGuardItem | None, now: int
 def _locked(guard: LoginGuardItem | None, window_us: int, now_us: int, message: str | None = None) -> AccountLocked:
     """The 423 for a full guard: Retry-After is when its oldest slot leaves the window."""
     held = [int(v) for v in (guard.slots if guard else []) if int(v) >= now_us - window_us]
-    oldest = min(held) if held else now_us
-    return AccountLocked(math.ceil((oldest + window_us - now_us) / 1_000_000), message)
+    return AccountLocked(_seconds_until_free(held or [now_us], window_us, now_us), message)
+
+
+def _seconds_until_free(held: list[int], window_us: int, now_us: int) -> int:
+    """Whole seconds until the oldest held slot leaves the window, never more than the window.
+
+    A parallel attempt may have stamped its slot a few microseconds after this one read the clock,
+    so the oldest slot can be younger than ``now_us``: the wait is capped at the window itself.
+    """
+    wait = math.ceil((min(held) + window_us - now_us) / 1_000_000)
+    return max(1, min(window_us // 1_000_000, wait))
 
 
 def refresh(settings: Settings, refresh_token: str) -> IssuedTokens:
