@@ -19,7 +19,6 @@ import difflib
 import json
 import re
 import sys
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,26 +166,12 @@ def drift(committed: str, current: str, *, context_lines: int = 40) -> str:
 
 # --- served by the local stack ------------------------------------------------------------------------
 
+# The pages themselves are the layer's (mindly.http.docs_pages), shared with a deployed stack's docs
+# function (functions/docs, deployed when template.yaml's ServeApiDocs is true). Their paths, here for
+# the local tooling that runs before the layer is on sys.path; tests/unit/test_template_docs.py keeps
+# the two the same.
 DOCUMENT_ROUTE = "/api/v1/openapi.json"
 DOCS_ROUTE = "/docs"
-# The UI page loads only its own files: scripts from this origin, no inline script; Swagger UI sets
-# inline styles and draws icons from data: URLs; "try it" calls this same origin.
-DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-_DOCS_PAGE = """<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Mindly API</title>
-<link rel="stylesheet" href="/docs/swagger-ui.css"><link rel="icon" href="/docs/favicon-32x32.png"></head>
-<body><div id="swagger-ui"></div>
-<script src="/docs/swagger-ui-bundle.js"></script><script src="/docs/mindly-docs.js"></script></body>
-</html>
-"""
-_DOCS_SCRIPT = f"""window.ui = SwaggerUIBundle({{url: "{DOCUMENT_ROUTE}", dom_id: "#swagger-ui",
-  deepLinking: true, persistAuthorization: true, tryItOutEnabled: true}});
-"""
-# Swagger UI's own files, from the swagger-ui-py package (the local dependency group): no network.
-_ASSETS = {"swagger-ui.css": "text/css; charset=utf-8", "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-           "favicon-32x32.png": "image/png"}
 
 
 def served_document(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,51 +183,18 @@ def served_document(document: Mapping[str, Any]) -> dict[str, Any]:
 def local_pages(routed_apps: Sequence[tuple[cfn.Route, Any]]) -> dict[str, Any]:
     """The ASGI answers the local router gives itself, by path (``GatewayRouter(pages=...)``): the
     merged document of these apps at ``DOCUMENT_ROUTE`` (built on its first request) and Swagger UI
-    at ``DOCS_ROUTE``. They carry the platform's security headers, the UI a CSP letting it run."""
-    from starlette.types import Receive, Scope, Send
-
-    from infra.router import gateway_answer
-    from mindly.http.middleware import SECURITY_HEADERS
+    at ``DOCS_ROUTE`` (mindly.http.docs_pages: the platform's security headers, the UI a CSP letting
+    it run)."""
+    from mindly.http import docs_pages
 
     built: dict[str, bytes] = {}
 
-    def document_body() -> bytes:
+    def document_body(_scope: Any) -> bytes:
         if "document" not in built:
             built["document"] = json.dumps(served_document(merged_document(routed_apps))).encode()
         return built["document"]
 
-    def asset_body(name: str) -> bytes:
-        if name not in built:
-            from swagger_ui import core  # type: ignore[import-untyped]  # ships no type hints
-
-            built[name] = (Path(core.__file__).parent / "static" / name).read_bytes()
-        return built[name]
-
-    def page(content_type: str, body: Any, csp: str | None = None) -> Any:
-        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope.get("method") not in ("GET", "HEAD"):
-                headers, refusal = gateway_answer("METHOD_NOT_ALLOWED", "Method not allowed", "Method not allowed",
-                                                  {"allow": "GET, HEAD"})
-                await send({"type": "http.response.start", "status": 405, "headers": headers})
-                await send({"type": "http.response.body", "body": refusal})
-                return
-            content = body()
-            fields = {"content-type": content_type, "content-length": str(len(content)),
-                      "x-request-id": uuid.uuid4().hex, "cache-control": "no-cache", **SECURITY_HEADERS}
-            if csp is not None:
-                fields["content-security-policy"] = csp
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(name.encode(), value.encode()) for name, value in fields.items()]})
-            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else content})
-
-        return answer
-
-    pages = {DOCUMENT_ROUTE: page("application/json", document_body),
-             DOCS_ROUTE: page("text/html; charset=utf-8", _DOCS_PAGE.encode, DOCS_CSP),
-             f"{DOCS_ROUTE}/mindly-docs.js": page("text/javascript; charset=utf-8", _DOCS_SCRIPT.encode, DOCS_CSP)}
-    for name, content_type in _ASSETS.items():
-        pages[f"{DOCS_ROUTE}/{name}"] = page(content_type, lambda name=name: asset_body(name), DOCS_CSP)
-    return pages
+    return docs_pages.docs_pages(document_body)
 
 
 def _ensure_environment() -> None:
