@@ -856,8 +856,7 @@ class MixRows:
         pairs = [(q, next(o for o in sorted(q.options.as_dict()) if o != q.correct_option))
                  for q in questions[REPEATS:2 * REPEATS]]
         for question, option in pairs:  # a pair never explained: Groq is called, its answer kept
-            offline = texts.offline(question.stem, question.options.as_dict(), question.correct_option, option,
-                                    question.explanation)
+            offline = texts.offline(content_store.question_of(question), option)
             self.fake.then(_groq_ok({"text": offline}))
             submit("POST /questions/submit (wrong, Groq call)", question, option)
             self._note_groq()

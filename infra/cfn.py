@@ -7,9 +7,12 @@ benchmarks derive everything they need from it through this module instead of re
   ``!Sub``, ...) into their long-form dicts (``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``).
 * ``table_definitions`` / ``queue_definitions`` give boto3 ``create_table`` / ``create_queue``
   arguments, keeping only what shapes the data and dropping deploy-only settings (PITR, SSE,
-  deletion protection, tags, names).
+  deletion protection, tags, names); ``bucket_definitions`` does the same for S3 buckets.
 * ``http_routes``, ``sqs_consumers`` and ``scheduled_functions`` list the functions' event sources.
 * ``resource_env_vars`` says which environment variable carries which table or queue.
+* ``condition_holds`` evaluates a template condition at the parameters' defaults (or given values):
+  a function whose ``Condition`` does not hold there has no event sources locally, as a stack
+  deployed with those parameters has none (template.yaml's DocsFunction, off unless ServeApiDocs).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 FUNCTION_TYPE = "AWS::Serverless::Function"
 EVENT_BUS_TYPE = "AWS::Events::EventBus"
+BUCKET_TYPE = "AWS::S3::Bucket"
 
 
 # --- YAML loading ------------------------------------------------------------------------------------
@@ -230,6 +234,51 @@ def queue_definitions(template: Mapping[str, Any]) -> list[QueueDef]:
     return ordered
 
 
+# --- S3 ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BucketDef:
+    """One ``AWS::S3::Bucket``, as far as a local emulator can hold it: versioning on or off, the
+    public access block and the default encryption (boto3 ``put_public_access_block`` and
+    ``put_bucket_encryption`` arguments, or None).
+    Deploy-only settings (lifecycle, CORS, ownership, the bucket policy) stay with CloudFormation:
+    the emulator expires nothing, and the policy's TLS rule would refuse its plain-HTTP endpoint."""
+
+    logical_id: str
+    versioned: bool = False
+    public_access_block: dict[str, Any] | None = None
+    encryption: dict[str, Any] | None = None
+
+
+def bucket_definitions(template: Mapping[str, Any]) -> dict[str, BucketDef]:
+    """Every S3 bucket of the template, by logical id."""
+    buckets: dict[str, BucketDef] = {}
+    for logical_id, resource in _resources(template, BUCKET_TYPE):
+        props = resource.get("Properties") or {}
+        where = f"{logical_id}.Properties"
+        versioning = _literal(props.get("VersioningConfiguration") or {}, f"{where}.VersioningConfiguration")
+        block = props.get("PublicAccessBlockConfiguration")
+        encryption = props.get("BucketEncryption")
+        rules = _literal(encryption, f"{where}.BucketEncryption")["ServerSideEncryptionConfiguration"] \
+            if encryption else []
+        buckets[logical_id] = BucketDef(
+            logical_id,
+            versioned=versioning.get("Status") == "Enabled",
+            public_access_block=_literal(block, f"{where}.PublicAccessBlockConfiguration") if block else None,
+            # CloudFormation's rule key is ServerSideEncryptionByDefault; S3's API calls it
+            # ApplyServerSideEncryptionByDefault.
+            encryption={"Rules": [{("ApplyServerSideEncryptionByDefault" if key == "ServerSideEncryptionByDefault"
+                                    else key): value for key, value in rule.items()} for rule in rules]}
+            if rules else None,
+        )
+    return buckets
+
+
+def bucket_env_vars(template: Mapping[str, Any]) -> dict[str, str]:
+    """Bucket logical id -> env var holding its name, e.g. ``{"MediaBucket": "MEDIA_BUCKET"}``."""
+    return resource_env_vars(template, BUCKET_TYPE)
+
+
 # --- EventBridge --------------------------------------------------------------------------------------
 
 def event_buses(template: Mapping[str, Any]) -> list[str]:
@@ -240,6 +289,49 @@ def event_buses(template: Mapping[str, Any]) -> list[str]:
 def event_bus_env_vars(template: Mapping[str, Any]) -> dict[str, str]:
     """Event bus logical id -> env var holding its name, e.g. ``{"StreakEventBus": "STREAK_EVENT_BUS"}``."""
     return resource_env_vars(template, EVENT_BUS_TYPE)
+
+
+# --- conditions ----------------------------------------------------------------------------------------
+
+def _parameter_value(template: Mapping[str, Any], name: str, given: Mapping[str, str]) -> str:
+    if name in given:
+        return given[name]
+    parameter = (template.get("Parameters") or {}).get(name)
+    if parameter is None or "Default" not in parameter:
+        raise ValueError(f"parameter {name} has no default: give its value to evaluate a condition on it")
+    default = parameter["Default"]
+    return ("true" if default else "false") if isinstance(default, bool) else str(default)
+
+
+def _condition_value(template: Mapping[str, Any], value: Any, given: Mapping[str, str]) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        [(key, operand)] = value.items()
+        if key == "Ref":
+            return _parameter_value(template, operand, given)
+        if key == "Condition":
+            return condition_holds(template, operand, given)
+        if key == "Fn::Equals":
+            left, right = (_condition_value(template, item, given) for item in operand)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not _condition_value(template, operand[0], given)
+        if key == "Fn::And":
+            return all(_condition_value(template, item, given) for item in operand)
+        if key == "Fn::Or":
+            return any(_condition_value(template, item, given) for item in operand)
+        raise ValueError(f"{key} cannot be evaluated in a condition locally")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def condition_holds(template: Mapping[str, Any], name: str, parameters: Mapping[str, str] | None = None) -> bool:
+    """Whether the template's condition ``name`` is true with these parameter values (each one not
+    given takes its ``Default``; one with neither is an error)."""
+    conditions = template.get("Conditions") or {}
+    if name not in conditions:
+        raise ValueError(f"no condition {name} in the template")
+    return bool(_condition_value(template, conditions[name], parameters or {}))
 
 
 # --- functions and their events ----------------------------------------------------------------------
@@ -253,6 +345,7 @@ class FunctionDef:
     handler: str
     environment: dict[str, Any] = field(default_factory=dict)
     events: dict[str, Any] = field(default_factory=dict)
+    condition: str | None = None  # the resource's Condition: deployed only when it holds
 
     @property
     def module(self) -> str:
@@ -276,12 +369,18 @@ def functions(template: Mapping[str, Any]) -> list[FunctionDef]:
         if not isinstance(code_uri, str) or not isinstance(handler, str):
             raise ValueError(f"{logical_id}: CodeUri and Handler must be literal strings")
         env = {**global_env, **((props.get("Environment") or {}).get("Variables") or {})}
-        found.append(FunctionDef(logical_id, code_uri, handler, env, dict(props.get("Events") or {})))
+        condition = resource.get("Condition")
+        found.append(FunctionDef(logical_id, code_uri, handler, env, dict(props.get("Events") or {}),
+                                 condition if isinstance(condition, str) else None))
     return found
 
 
-def _events_of(template: Mapping[str, Any], *types: str) -> Iterator[tuple[FunctionDef, str, dict[str, Any]]]:
+def _events_of(template: Mapping[str, Any], *types: str,
+               parameters: Mapping[str, str] | None = None) -> Iterator[tuple[FunctionDef, str, dict[str, Any]]]:
+    """The events of these types of every function deployed with ``parameters`` (defaults otherwise)."""
     for function in functions(template):
+        if function.condition is not None and not condition_holds(template, function.condition, parameters):
+            continue
         for name, event in function.events.items():
             if isinstance(event, dict) and event.get("Type") in types:
                 yield function, name, event
@@ -345,11 +444,12 @@ def _path_pattern(path: str) -> tuple[re.Pattern[str], list[str]]:
     return re.compile(pattern), names
 
 
-def http_routes(template: Mapping[str, Any]) -> list[Route]:
-    """Every HttpApi event of every function, in template order. An event with neither Path nor Method
-    is the API's ``$default`` route (SAM's reading too), matched last (``Route.precedence``)."""
+def http_routes(template: Mapping[str, Any], parameters: Mapping[str, str] | None = None) -> list[Route]:
+    """Every HttpApi event of every function deployed with ``parameters`` (their defaults unless
+    given), in template order. An event with neither Path nor Method is the API's ``$default`` route
+    (SAM's reading too), matched last (``Route.precedence``)."""
     routes = []
-    for function, _name, event in _events_of(template, "HttpApi"):
+    for function, _name, event in _events_of(template, "HttpApi", parameters=parameters):
         props = event.get("Properties") or {}
         method = str(props.get("Method", "ANY")).upper()
         path = props.get("Path", "$default")

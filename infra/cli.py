@@ -2,7 +2,7 @@
 
     seed-badges                 store the bundled badge catalog (idempotent)
     daily-streaks [--at TIME]   run the daily-streak job once, as its hourly schedule does
-    import questions FILE       import questions (JSON array, JSON Lines, CSV, or --format aqua)
+    import questions FILE       import questions (JSON array, JSON Lines, CSV, or --format aqua|upsc|jeebench)
     import flashcards FILE      import flashcards (JSON array, JSON Lines, CSV)
     create-admin EMAIL          make an account an administrator (creating it when absent; the
                                 password comes from MINDLY_ADMIN_PASSWORD or a prompt)
@@ -201,9 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     importer = commands.add_parser("import", parents=[options], help="import questions or flashcards from a file")
     importer.add_argument("kind", choices=["questions", "flashcards"])
     importer.add_argument("file", type=Path)
-    importer.add_argument("--format", choices=["json", "jsonl", "csv", "aqua"], default=None,
+    importer.add_argument("--format", choices=["json", "jsonl", "csv", "aqua", "upsc", "jeebench"], default=None,
                           help="default: from the file name (.json, .jsonl, .csv); aqua: AQuA-RAT lines "
-                               "as CAT Quantitative Aptitude questions")
+                               "as CAT Quantitative Aptitude questions; upsc: the UPSC Prelims past-papers CSV "
+                               "(GS Paper I and CSAT); jeebench: JEEBench's JSON array of JEE Advanced problems")
     admin = commands.add_parser("create-admin", parents=[options], help="make an account an administrator")
     admin.add_argument("email")
     admin.add_argument("--name", default="Mindly Admin", help="name of a new account")

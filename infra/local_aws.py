@@ -1,22 +1,26 @@
-"""Local AWS for the dev server and the tests: moto's server in this process, with the tables and
-queues of template.yaml.
+"""Local AWS for the dev server and the tests: moto's server in this process, with the tables,
+queues, event buses and buckets of template.yaml.
 
     aws = bootstrap(prefix="mindly-local")   # start moto, point the environment at it, create all
     ...                                      # boto3 / pynamodb now talk to aws.endpoint_url
     aws.stop()
 
 The pieces are usable on their own: ``start_moto`` (server only, touches no global state),
-``configure_env`` (environment variables only), ``create_tables`` / ``create_queues`` (idempotent,
-from ``infra.cfn``'s reading of template.yaml) and ``reset`` (moto's reset API: forget everything).
+``configure_env`` (environment variables only), ``create_tables`` / ``create_queues`` /
+``create_buckets`` (idempotent, from ``infra.cfn``'s reading of template.yaml) and ``reset`` (moto's
+reset API: forget everything).
 
 ``start_moto`` also makes moto's DynamoDB behave as DynamoDB where it differs in ways the tests or
 the dev server would notice: one request at a time, a failed transaction undone item by item (no
-table copies), DynamoDB's size and count limits, and no model objects kept for moto's dashboard.
+table copies), DynamoDB's size and count limits, and no model objects kept for moto's dashboard. Its S3
+checks presigned URLs as S3 does (``verify_presigned_s3_requests``): moto accepts any of them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -24,7 +28,9 @@ import socket
 import threading
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from moto.server import ThreadedMotoServer
 
@@ -477,6 +483,99 @@ def enforce_dynamodb_limits() -> None:
     DynamoHandler.batch_write_item = batch_write_item  # type: ignore[method-assign]
 
 
+# --- S3: presigned URLs checked as S3 checks them ---------------------------------------------------
+
+_PRESIGNED_ALGORITHM = "AWS4-HMAC-SHA256"
+
+
+def _uri_encode(text: str) -> str:
+    return quote(text, safe="-_.~")
+
+
+def presigned_signature(method: str, raw_path: str, query: list[tuple[str, str]], headers: dict[str, str],
+                        secret_key: str) -> str:
+    """The SigV4 signature S3 expects for a presigned request (query-string authentication, as in
+    "Authenticating Requests: Using Query Parameters"): the canonical request built from the
+    method, the path as sent, every query parameter but ``X-Amz-Signature`` and the values the
+    request carries for each header in ``X-Amz-SignedHeaders``, over an unsigned payload.
+    ``headers`` are lower-case names."""
+    params = dict(query)
+    signed = params["X-Amz-SignedHeaders"].split(";")
+    canonical_query = "&".join(f"{_uri_encode(k)}={_uri_encode(v)}"
+                               for k, v in sorted(query) if k != "X-Amz-Signature")
+    canonical_headers = "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed)
+    canonical_request = "\n".join([method.upper(), raw_path, canonical_query, canonical_headers,
+                                   ";".join(signed), "UNSIGNED-PAYLOAD"])
+    _key_id, date, region, service, terminal = params["X-Amz-Credential"].split("/")
+    scope = "/".join([date, region, service, terminal])
+    string_to_sign = "\n".join([_PRESIGNED_ALGORITHM, params["X-Amz-Date"], scope,
+                                hashlib.sha256(canonical_request.encode()).hexdigest()])
+    key = f"AWS4{secret_key}".encode()
+    for part in (date, region, service, terminal):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def presigned_refusal(method: str, raw_path: str, query: list[tuple[str, str]], headers: dict[str, str],
+                      secret_key: str, now: datetime) -> str | None:
+    """Why S3 would refuse this presigned request (``"expired"`` or ``"signature"``), or None when
+    it would take it. A request that is not SigV4-presigned is not judged here."""
+    params = dict(query)
+    if params.get("X-Amz-Algorithm") != _PRESIGNED_ALGORITHM or "X-Amz-Signature" not in params:
+        return None
+    try:
+        signed_at = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        expires_in = int(params["X-Amz-Expires"])
+        expected = presigned_signature(method, raw_path, query, headers, secret_key)
+    except (KeyError, ValueError):
+        return "signature"
+    if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
+        return "signature"
+    if now > signed_at + timedelta(seconds=expires_in):
+        return "expired"
+    return None
+
+
+def verify_presigned_s3_requests() -> None:
+    """Make moto's S3 refuse presigned requests that S3 refuses: a signature that does not match
+    the request as sent (another Content-Type or Content-Length than the URL signed, a changed
+    parameter) is 403 SignatureDoesNotMatch, and a URL past its ``X-Amz-Expires`` 403 AccessDenied.
+
+    moto checks neither: its signature check reads only an ``Authorization`` header, and of a
+    presigned URL it compares only SigV2-style ``content-type=`` query parameters. The secret is the
+    one this process signs with (the local stack's dummy credentials), as S3 knows its keys.
+    """
+    from moto.core.exceptions import SignatureDoesNotMatchError, _RESTError
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response._key_response, "_mindly_presigned", False):
+        return
+    original = S3Response._key_response
+
+    class RequestExpired(_RESTError):
+        code = 403
+
+        def __init__(self) -> None:
+            super().__init__("AccessDenied", "Request has expired")
+
+    def _key_response(self: Any, request: Any, full_url: str) -> Any:
+        environ = getattr(request, "environ", {})
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or full_url
+        parts = urlsplit(raw)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or DUMMY_CREDENTIAL
+        refusal = presigned_refusal(request.method, parts.path, query, headers, secret, datetime.now(UTC))
+        if refusal == "signature":
+            raise SignatureDoesNotMatchError()
+        if refusal == "expired":
+            raise RequestExpired()
+        return original(self, request, full_url)
+
+    _key_response._mindly_presigned = True  # type: ignore[attr-defined]
+    S3Response._key_response = _key_response  # type: ignore[method-assign]
+
+
 def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     """Start moto's server on 127.0.0.1 in a daemon thread; returns it and its endpoint URL.
 
@@ -495,6 +594,7 @@ def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     roll_back_transactions_by_item()
     stop_tracking_model_instances()
     enforce_dynamodb_limits()
+    verify_presigned_s3_requests()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _host, bound_port = server.get_host_and_port()
@@ -529,6 +629,13 @@ def default_names(prefix: str, template: dict[str, Any] | None = None) -> tuple[
     return tables, queues
 
 
+def bucket_names(prefix: str, template: dict[str, Any] | None = None) -> dict[str, str]:
+    """Local bucket names: ``{"MediaBucket": "<prefix>-media"}`` (S3 names are lower case)."""
+    template = template if template is not None else cfn.load_template()
+    return {logical_id: f"{prefix}-{_kebab(logical_id, 'Bucket')}".lower()
+            for logical_id in cfn.bucket_definitions(template)}
+
+
 def queue_url(endpoint_url: str, queue_name: str) -> str:
     """The URL moto's server gives a queue of this name (default account unless MOTO_ACCOUNT_ID)."""
     account = os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
@@ -538,10 +645,10 @@ def queue_url(endpoint_url: str, queue_name: str) -> str:
 def configure_env(endpoint_url: str, prefix: str) -> dict[str, str]:
     """Point this process's AWS clients at ``endpoint_url`` and name the resources after ``prefix``.
 
-    Sets AWS_ENDPOINT_URL_DYNAMODB / _SQS / _EVENTBRIDGE, AWS_DEFAULT_REGION (unless set), dummy
-    credentials (only when none are set) and every table, queue and event-bus variable the
-    template's functions read (USERS_TABLE=<prefix>-users, ..., ROADMAP_QUEUE_URL,
-    STREAK_EVENT_BUS). Returns what it set.
+    Sets AWS_ENDPOINT_URL_DYNAMODB / _SQS / _EVENTBRIDGE / _S3, AWS_DEFAULT_REGION (unless set),
+    dummy credentials (only when none are set) and every table, queue, event-bus and bucket variable
+    the template's functions read (USERS_TABLE=<prefix>-users, ..., ROADMAP_QUEUE_URL,
+    STREAK_EVENT_BUS, MEDIA_BUCKET). Returns what it set.
     """
     template = cfn.load_template()
     tables, queues = default_names(prefix, template)
@@ -549,6 +656,8 @@ def configure_env(endpoint_url: str, prefix: str) -> dict[str, str]:
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
         "AWS_ENDPOINT_URL_SQS": endpoint_url,
         "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint_url,
+        # Presigned URLs name this endpoint, so a client on this machine uploads to the emulator.
+        "AWS_ENDPOINT_URL_S3": endpoint_url,
     }
     if not os.environ.get("AWS_DEFAULT_REGION"):
         values["AWS_DEFAULT_REGION"] = DEFAULT_REGION
@@ -562,6 +671,9 @@ def configure_env(endpoint_url: str, prefix: str) -> dict[str, str]:
         values[variable] = queue_url(endpoint_url, queues[logical_id])
     for logical_id, variable in cfn.event_bus_env_vars(template).items():
         values[variable] = event_bus_name(prefix, logical_id)
+    buckets = bucket_names(prefix, template)
+    for logical_id, variable in cfn.bucket_env_vars(template).items():
+        values[variable] = buckets[logical_id]
     os.environ.update(values)
     return values
 
@@ -646,6 +758,31 @@ def create_event_buses(endpoint_url: str, prefix: str) -> dict[str, str]:
     return names
 
 
+def create_buckets(endpoint_url: str, names: dict[str, str]) -> dict[str, str]:
+    """Create the template's buckets named in ``names`` (logical id -> bucket name) with their
+    versioning, public access block and default encryption (``cfn.bucket_definitions``). A bucket
+    that exists is left as it is. Returns ``names``."""
+    definitions = cfn.bucket_definitions(cfn.load_template())
+    unknown = set(names) - set(definitions)
+    if unknown:
+        raise ValueError(f"not buckets of template.yaml: {sorted(unknown)}")
+    client = _client("s3", endpoint_url)
+    for logical_id, name in names.items():
+        definition = definitions[logical_id]
+        try:
+            client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": _region()})
+        except (client.exceptions.BucketAlreadyOwnedByYou, client.exceptions.BucketAlreadyExists):
+            continue  # already there: leave it alone
+        if definition.versioned:
+            client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if definition.public_access_block:
+            client.put_public_access_block(Bucket=name,
+                                           PublicAccessBlockConfiguration=definition.public_access_block)
+        if definition.encryption:
+            client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=definition.encryption)
+    return dict(names)
+
+
 # --- all together ------------------------------------------------------------------------------------
 
 @dataclass
@@ -659,12 +796,14 @@ class LocalAws:
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_names: dict[str, str] = field(default_factory=dict)
     event_buses: dict[str, str] = field(default_factory=dict)
+    bucket_names: dict[str, str] = field(default_factory=dict)
 
     def create(self) -> LocalAws:
-        """(Re)create every table and queue that is missing."""
+        """(Re)create every table, queue, event bus and bucket that is missing."""
         create_tables(self.endpoint_url, self.table_names)
         self.queue_urls = create_queues(self.endpoint_url, self.queue_names)
         self.event_buses = create_event_buses(self.endpoint_url, self.prefix)
+        create_buckets(self.endpoint_url, self.bucket_names)
         return self
 
     def reset(self) -> LocalAws:
@@ -683,12 +822,14 @@ class LocalAws:
 
 
 def bootstrap(prefix: str = "mindly-local", port: int = 0) -> LocalAws:
-    """Start moto, configure this process's environment for it and create all tables and queues."""
+    """Start moto, configure this process's environment for it and create all tables, queues, event
+    buses and buckets."""
     server, endpoint_url = start_moto(port)
     try:
         configure_env(endpoint_url, prefix)
         tables, queues = default_names(prefix)
-        aws = LocalAws(server, endpoint_url, prefix, table_names=tables, queue_names=queues).create()
+        aws = LocalAws(server, endpoint_url, prefix, table_names=tables, queue_names=queues,
+                       bucket_names=bucket_names(prefix)).create()
         # The URLs moto actually issued (configure_env predicted them; this makes sure).
         for logical_id, variable in cfn.queue_env_vars(cfn.load_template()).items():
             os.environ[variable] = aws.queue_urls[logical_id]

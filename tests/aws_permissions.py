@@ -13,7 +13,14 @@ once deployed. This module closes that gap in both directions:
 
 IAM's view of a call is not botocore's: a TransactWriteItems is authorised as the PutItem,
 UpdateItem, DeleteItem and ConditionCheckItem of each of its items, a BatchGetItem as BatchGetItem
-on each table it reads, and a Query of an index needs the index's ARN, not the table's.
+on each table it reads, a Query of an index needs the index's ARN, not the table's, and an S3
+HeadObject is authorised as s3:GetObject on the object.
+
+A presigned URL is signed without any AWS call, and AWS authorises it only when it is used, by
+whoever holds it, as the role that signed it. So the recorder also wraps botocore's
+``generate_presigned_url`` and notes, for the signing function, the action the URL will act with
+(``put_object`` -> s3:PutObject on that object): a function that hands out URLs its role could not
+use fails, and a grant that only a URL uses is not "unused".
 """
 
 from __future__ import annotations
@@ -122,6 +129,7 @@ class Names:
         self.queues = {environ[var].rstrip("/").rpartition("/")[2]: lid
                        for lid, var in cfn.queue_env_vars(template).items() if var in environ}
         self.buses = {environ[var]: lid for lid, var in cfn.event_bus_env_vars(template).items() if var in environ}
+        self.buckets = {environ[var]: lid for lid, var in cfn.bucket_env_vars(template).items() if var in environ}
 
     def table(self, name: str, index: str | None = None) -> str:
         base = self.tables.get(name, f"?{name}")
@@ -130,6 +138,10 @@ class Names:
     def queue(self, url: str) -> str:
         name = url.rstrip("/").rpartition("/")[2]
         return self.queues.get(name, f"?{name}")
+
+    def bucket(self, name: str, key: str | None = None) -> str:
+        base = self.buckets.get(name, f"?{name}")
+        return f"{base}/{key}" if key is not None else base
 
     def bus(self, name: str | None) -> str:
         name = name or "default"
@@ -155,6 +167,23 @@ def _dynamodb_uses(operation: str, params: Mapping[str, Any], names: Names) -> l
     return [Use(f"dynamodb:{operation}", "*")]  # ListTables and other account-level calls
 
 
+# S3 operations whose IAM action has another name (the rest are s3:<Operation>).
+_S3_ACTIONS = {"HeadObject": "GetObject", "HeadBucket": "ListBucket", "ListObjects": "ListBucket",
+               "ListObjectsV2": "ListBucket", "ListObjectVersions": "ListBucketVersions",
+               "DeleteObjects": "DeleteObject", "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
+               "CompleteMultipartUpload": "PutObject"}
+
+
+def _s3_uses(operation: str, params: Mapping[str, Any], names: Names) -> list[Use]:
+    action = f"s3:{_S3_ACTIONS.get(operation, operation)}"
+    if "Bucket" not in params:
+        return [Use(action, "*")]  # ListBuckets
+    if operation == "DeleteObjects":
+        return sorted({Use(action, names.bucket(params["Bucket"], entry["Key"]))
+                       for entry in params.get("Delete", {}).get("Objects", [])})
+    return [Use(action, names.bucket(params["Bucket"], params.get("Key")))]
+
+
 def _ssm_uses(operation: str, params: Mapping[str, Any]) -> list[Use]:
     if operation == "GetParametersByPath":
         return [Use("ssm:GetParametersByPath", "parameter/" + params["Path"].strip("/"))]
@@ -176,8 +205,7 @@ def uses_of(service: str, operation: str, params: Mapping[str, Any], names: Name
     if service == "ssm":
         return _ssm_uses(operation, params)
     if service == "s3":
-        bucket = params.get("Bucket", "*")
-        return [Use(f"s3:{operation}", f"{bucket}/{params['Key']}" if "Key" in params else bucket)]
+        return _s3_uses(operation, params, names)
     return [Use(f"{service}:{operation}", "*")]
 
 
@@ -282,6 +310,7 @@ class Recorder:
         self.violations: list[Violation] = []
         self._names: Names | None = None
         self._original: Callable[..., Any] | None = None
+        self._original_presign: Callable[..., Any] | None = None
 
     @property
     def names(self) -> Names:
@@ -298,25 +327,47 @@ class Recorder:
             if not allowed(self.grants.get(function_id, []), use):
                 self.violations.append(Violation(function_id, use, operation))
 
+    def record_presigned(self, client: Any, client_method: str, params: Mapping[str, Any] | None) -> None:
+        """Note what a presigned URL will do, for the function that signs it: the operation behind
+        ``client_method`` (``put_object`` -> PutObject) with the URL's parameters."""
+        operation = client.meta.method_to_api_mapping.get(client_method, client_method)
+        self.record(client.meta.service_model.service_name, operation, params or {})
+
     def install(self) -> Recorder:
+        from botocore import signers
         from botocore.client import BaseClient
 
         original = BaseClient._make_api_call
+        original_presign = signers.generate_presigned_url
         recorder = self
 
         def _make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
             recorder.record(client.meta.service_model.service_name, operation_name, api_params)
             return original(client, operation_name, api_params)
 
+        # botocore gives each S3 client class this function as its generate_presigned_url when the
+        # class is made (signers.add_generate_presigned_url looks the name up then), so clients
+        # created after install sign through the wrapper. The parameters keep botocore's names:
+        # callers pass them by keyword.
+        @functools.wraps(original_presign)
+        def generate_presigned_url(client: Any, ClientMethod: str, Params: Any = None,
+                                   ExpiresIn: int = 3600, HttpMethod: str | None = None) -> Any:
+            recorder.record_presigned(client, ClientMethod, Params)
+            return original_presign(client, ClientMethod, Params=Params, ExpiresIn=ExpiresIn, HttpMethod=HttpMethod)
+
         self._original = original
+        self._original_presign = original_presign
         BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+        signers.generate_presigned_url = generate_presigned_url
         return self
 
     def uninstall(self) -> None:
         if self._original is not None:
+            from botocore import signers
             from botocore.client import BaseClient
 
             BaseClient._make_api_call = self._original  # type: ignore[method-assign]
+            signers.generate_presigned_url = self._original_presign
             self._original = None
 
     def take_violations(self) -> list[Violation]:

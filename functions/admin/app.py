@@ -10,8 +10,9 @@ from pydantic import Field
 from mindly.http.app import API_PREFIX, create_app, lambda_handler
 from mindly.http.auth import AdminUser
 from mindly.http.envelope import Envelope
-from mindly.http.schemas import AnswerData, answers
-from mindly.services import content
+from mindly.http.schemas import AnswerData, RequestBody, answers
+from mindly.services import content, media
+from mindly.services.media import MAX_MEDIA_BYTES, ContentType
 
 app = create_app("admin")
 
@@ -30,9 +31,11 @@ class ImportProblem(AnswerData):
 
 
 class ImportReport(AnswerData):
-    """What an import did: records stored, records already in the bank, records refused."""
+    """What an import did: records stored, records whose content changed (a new version), records
+    already in the bank as they are, records refused."""
 
     imported: int
+    updated: int
     skipped: int
     errors: list[ImportProblem]
 
@@ -47,6 +50,27 @@ def import_questions(_admin: AdminUser, records: Records) -> Envelope:
 @answers(ImportReport)
 def import_flashcards(_admin: AdminUser, records: Records) -> Envelope:
     return Envelope(content.import_objects("flashcard", records))
+
+
+class MediaUploadRequest(RequestBody):
+    """The image an admin is about to upload: its type and its exact size in bytes."""
+
+    content_type: ContentType
+    bytes: int = Field(ge=1, le=MAX_MEDIA_BYTES)
+
+
+class MediaUpload(AnswerData):
+    """Where to PUT the image: the URL's signature fixes its content type and size."""
+
+    media_id: str = Field(description="the id a question names in media: [{media_id, alt}]")
+    upload_url: str = Field(description="presigned PUT; send Content-Type and exactly `bytes` bytes")
+    expires_in: int = Field(description="seconds the upload URL stays valid")
+
+
+@app.post(f"{API_PREFIX}/admin/media", operation_id="createMediaUpload")
+@answers(MediaUpload)
+def create_media_upload(_admin: AdminUser, body: MediaUploadRequest) -> Envelope:
+    return Envelope(media.upload_target(body.content_type, body.bytes))
 
 
 handler = lambda_handler(app)

@@ -23,12 +23,33 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2000)]
 
 
+Letter = Annotated[str, Field(min_length=1, max_length=1, pattern=r"^[A-Ea-e]$")]
+QuestionType = Literal["single", "multiple", "numeric"]
+
+
 class SubmitRequest(RequestBody):
+    """Exactly one answer field, the one of the question's type (another, none or several: 422)."""
+
     question_id: str = Field(min_length=1, max_length=64)
-    selected_option: str = Field(min_length=1, max_length=1, pattern=r"^[A-Ea-e]$")
+    selected_option: Letter | None = Field(default=None, description="single: the option letter")
+    selected_options: list[Letter] | None = Field(default=None, min_length=1, max_length=5,
+                                                  description="multiple: the options chosen (a set)")
+    numeric_answer: float | None = Field(default=None, allow_inf_nan=False,
+                                         description="numeric: the number (a finite JSON number)")
     confidence_rating: int = Field(ge=1, le=5)
     time_taken_seconds: int = Field(ge=0, le=3600)
     attempt_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class PracticePassage(AnswerData):
+    passage_id: str
+    text: str
+
+
+class PracticeMedia(AnswerData):
+    media_id: str
+    alt: str
+    url: str = Field(description="a short-lived signed GET URL of the image")
 
 
 class PracticeQuestion(AnswerData):
@@ -37,8 +58,15 @@ class PracticeQuestion(AnswerData):
     subject: str
     topic: str
     difficulty: Literal["easy", "medium", "hard"]
+    type: QuestionType
+    format: Literal["text", "latex"] = Field(description="latex: stem, options and passage hold $...$ TeX")
     stem: str
-    options: dict[str, str] = Field(description="option letter (A..E) -> option text, in letter order")
+    options: dict[str, str] | None = Field(
+        default=None, description="option letter (A..E) -> option text, in letter order; absent for numeric")
+    passage: PracticePassage | None = Field(description="the reading passage this question shares, or null")
+    media: list[PracticeMedia]
+    year: int | None
+    paper: str | None
 
 
 class PracticePage(PageOf):
@@ -57,10 +85,21 @@ class AIExplanation(AnswerData):
     source: str = Field(description="groq, cache or offline")
 
 
+class NumericKey(AnswerData):
+    """``{value, tolerance}`` or ``{min, max}``: right when the number is within it."""
+
+    value: float | None = None
+    tolerance: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+
 class SubmitAnswer(AnswerData):
     attempt_id: str
     is_correct: bool
-    correct_option: str
+    correct_option: str | None = Field(default=None, description="single")
+    correct_options: list[str] | None = Field(default=None, description="multiple: the whole set")
+    answer: NumericKey | None = Field(default=None, description="numeric")
     explanation: str | None
     xp_awarded: int
     xp_withheld: str | None
@@ -73,8 +112,9 @@ class SubmitAnswer(AnswerData):
 @answers(SubmitAnswer)
 def submit(user: CurrentUser, body: SubmitRequest) -> Envelope:
     name = user.claims.name or None
+    given = questions.Given(body.selected_option, body.selected_options, body.numeric_answer)
     return Envelope(questions.submit(
-        user.id, name, body.question_id, body.selected_option, body.confidence_rating, body.time_taken_seconds,
+        user.id, name, body.question_id, given, body.confidence_rating, body.time_taken_seconds,
         body.attempt_id, get_settings().leaderboard_timezone, datetime.now(UTC),
         mirror=leaderboard.mirror_award(name)))
 
@@ -85,12 +125,18 @@ class QuestionAttempt(AnswerData):
     exam_type: str
     subject: str
     topic: str
-    selected_option: str
-    correct_option: str
+    type: QuestionType
+    selected_option: str | None = Field(default=None, description="single")
+    correct_option: str | None = Field(default=None, description="single")
+    selected_options: list[str] | None = Field(default=None, description="multiple")
+    correct_options: list[str] | None = Field(default=None, description="multiple")
+    numeric_answer: float | None = Field(default=None, description="numeric")
+    answer: NumericKey | None = Field(default=None, description="numeric: the key it was graded against")
     is_correct: bool
     confidence_rating: int
     time_taken_seconds: int
     attempted_at: str = Field(description="UTC instant, YYYY-MM-DDTHH:MM:SSZ")
+    question_version: int = Field(description="the version of the question answered")
 
 
 class AttemptsPage(PageOf):

@@ -392,7 +392,7 @@ def test_the_largest_admin_import_is_written(local_aws: Any, auth_fn: Any, admin
     assert len(json.dumps(records).encode()) <= MAX_BODY_BYTES
     answer = admin.post(f"{API}/admin/questions/import", records)
     assert answer.status == 200, answer
-    assert answer.data == {"imported": 1000, "skipped": 0, "errors": []}
+    assert answer.data == {"imported": 1000, "updated": 0, "skipped": 0, "errors": []}
     largest = _raw_item(local_aws, *_content_key(content_id("question", source, "r0")), table="CONTENT_TABLE")
     assert 7 * 5000 * 4 < item_bytes(largest) < MAX_ITEM_BYTES // 2, item_bytes(largest)
 

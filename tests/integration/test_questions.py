@@ -175,7 +175,9 @@ def test_practice_never_shows_the_answer_and_filters(student: HandlerClient, ban
     mine = [q for q in page.data["items"] if q["stem"].startswith("Evolution question")]
     assert len(mine) >= 7
     for item in page.data["items"]:
-        assert set(item) == {"question_id", "exam_type", "subject", "topic", "difficulty", "stem", "options"}
+        # (API.md's December additions: type, format, passage, media, year and paper; still no key)
+        assert set(item) == {"question_id", "exam_type", "subject", "topic", "difficulty", "stem", "options",
+                             "type", "format", "passage", "media", "year", "paper"}
         assert item["exam_type"] == "NEET" and item["topic"] == "Evolution"
     hard = student.get(f"{API}/questions/practice", query={"exam": "neet", "subject": "Zoology",
                                                             "topic": "Evolution", "difficulty": "hard"})

@@ -464,9 +464,10 @@ def test_every_route_with_a_students_data_has_an_isolation_test() -> None:
     # And every route serving a student's own data is covered by an isolation test above
     assert per_student - set(ISOLATED) == set(), "routes without an isolation test"
     assert set(ISOLATED) - per_student == set(), "isolation tests for routes that do not exist"
-    # And the admin routes are the two imports (checked below)
+    # And the admin routes are the two imports (checked below) and the media upload (test_media.py)
     assert {route.key for route in routes if route.admin} == {f"POST {API}/admin/questions/import",
-                                                              f"POST {API}/admin/flashcards/import"}
+                                                              f"POST {API}/admin/flashcards/import",
+                                                              f"POST {API}/admin/media"}
 
 
 # --- tokens -------------------------------------------------------------------------------------------

@@ -71,10 +71,16 @@ def test_a_confidence_outside_1_to_5_is_rejected(confidence: int) -> None:
         calibration.probability(confidence)
 
 
-@pytest.mark.parametrize("options", [1, 0, -4])
+@pytest.mark.parametrize("options", [1, -4])
 def test_fewer_than_2_options_is_rejected(options: int) -> None:
     with pytest.raises(ValueError, match="2 options"):
         calibration.probability(3, options)
+
+
+def test_a_numeric_question_has_chance_zero_so_each_step_claims_a_quarter() -> None:
+    # Given a numeric question (0 options: nothing to guess among)
+    # Then c = 1 claims 0 and c = 5 certainty, in steps of 1/4 (API.md: p = (c - 1) / 4)
+    assert [calibration.probability(c, 0) for c in range(1, 6)] == [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
 @given(options=st.integers(2, 50))

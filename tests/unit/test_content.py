@@ -59,7 +59,7 @@ def test_five_option_banks_are_accepted() -> None:
     ({"topic": "Tides"}, "unknown topic"),
     ({"difficulty": "brutal"}, "difficulty"),
     ({"stem": ""}, "stem is required"),
-    ({"explanation": None}, "explanation is required"),
+    ({"explanation": 5}, "explanation is required"),  # null is allowed (API.md), a number is not
     ({"external_id": ...}, "external_id is required"),
     ({"answer_key": "A"}, "unknown field"),
     ({"stem": "x" * 5001}, "longer than"),

@@ -35,6 +35,7 @@ _ENV_NAMES = {
     "dynamodb_endpoint_url": ("AWS_ENDPOINT_URL_DYNAMODB",),
     "sqs_endpoint_url": ("AWS_ENDPOINT_URL_SQS",),
     "events_endpoint_url": ("AWS_ENDPOINT_URL_EVENTBRIDGE",),
+    "s3_endpoint_url": ("AWS_ENDPOINT_URL_S3",),
 }
 
 
@@ -61,6 +62,16 @@ class Settings(BaseModel):
     study_table: str = "mindly-local-study"
     roadmap_queue_url: str | None = None
     streak_event_bus: str | None = None  # EventBridge bus for streak notifications
+
+    # Question images (mindly.store.media): the stack's bucket, objects under media/<media_id>.
+    media_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    # An upload URL lives long enough for an admin's browser to send 2 MB on a slow link; a view URL
+    # only as long as a practice page is on screen, so a URL copied out of a page soon stops working.
+    media_upload_expiry_seconds: int = Field(default=600, ge=60, le=3600)
+    media_view_expiry_seconds: int = Field(default=300, ge=30, le=3600)
+    # A question names at most this many images: checking them at import is one HeadObject each.
+    media_per_question_max: int = Field(default=8, ge=1, le=50)
 
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: SecretStr | None = None

@@ -51,15 +51,18 @@ class Answer(NamedTuple):
 
 
 def probability(confidence: int, options: int = DEFAULT_OPTIONS) -> float:
-    """The chance of being right that ``confidence`` (1..5) claims on a question with ``options`` options.
+    """The chance of being right that ``confidence`` (1..5) claims on a question with ``options`` options
+    (0 for a numeric question: its chance is 0, so p = (c - 1) / 4, API.md).
 
     p = 1/k + (c - 1) * (1 - 1/k) / 4, computed as ((k - 1)(c - 1) + 4) / (4k) so it is a single
     division: exact for k = 4 (multiples of 1/16) and exactly 1.0 at c = 5.
     """
     if confidence not in CONFIDENCES:
         raise ValueError("confidence must be 1..5")
+    if options == 0:  # a numeric question: no chance to guess, so c = 1 claims 0 and each step 1/4
+        return (confidence - 1) / 4
     if options < 2:
-        raise ValueError("a question needs at least 2 options")
+        raise ValueError("a question needs at least 2 options (0 for a numeric question)")
     return ((options - 1) * (confidence - 1) + 4) / (4 * options)
 
 

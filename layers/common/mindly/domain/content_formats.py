@@ -3,9 +3,12 @@
 - ``json``: a JSON array of records;
 - ``jsonl``: one JSON record per line (blank lines ignored);
 - ``csv``: a header row; questions use ``option_a`` .. ``option_e`` columns for the options
-  (``option_e`` may be empty or absent), every other column is the record field of that name;
+  (``option_e`` may be empty or absent), every other column is the record field of that name,
+  except the columns that spell a structured field (``CSV_QUESTION_COLUMNS``, see ``_csv_question``);
 - ``aqua``: AQuA-RAT (one JSON object per line: ``question``, ``options`` ["A)...", ...],
-  ``rationale``, ``correct``), mapped to CAT Quantitative Aptitude questions; see ``aqua_record``.
+  ``rationale``, ``correct``), mapped to CAT Quantitative Aptitude questions; see ``aqua_record``;
+- ``upsc``: the UPSC Prelims past-papers CSV (``mindly.domain.upsc_bank``);
+- ``jeebench``: JEEBench's JSON array of JEE Advanced problems (``mindly.domain.jee_bank``).
 
 A line or row that cannot be read becomes a record that says so (``RawRecord.problem``), so one bad
 line is reported at its index and never stops the others.
@@ -17,9 +20,10 @@ import csv
 import io
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-FORMATS = ("json", "jsonl", "csv", "aqua")
+FORMATS = ("json", "jsonl", "csv", "aqua", "upsc", "jeebench")
 AQUA_SOURCE = "aqua-rat"
 AQUA_EXAM, AQUA_SUBJECT, AQUA_DIFFICULTY = "CAT", "Quantitative Aptitude", "medium"
 # AQuA-RAT has no topics: a question goes to the first syllabus topic whose words its text contains
@@ -37,6 +41,11 @@ AQUA_TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Algebra", ("equation", "x =", "x+", "x-", "y =", "roots", "quadratic", "function")),
 )
 _OPTION = re.compile(r"^\s*([A-Ea-e])\s*\)\s?(.*)$", re.DOTALL)
+# CSV columns that are parts of one record field, not fields of their own. Lists in one cell
+# ("A,C"; media "fig-1|fig-2") are split on CSV_LIST_SEPARATORS.
+CSV_QUESTION_COLUMNS = ("correct_options", "answer_value", "answer_tolerance", "answer_min", "answer_max",
+                        "passage_id", "passage_text", "media_ids", "media_alts")
+CSV_LIST_SEPARATORS = {"correct_options": ",", "media_ids": "|", "media_alts": "|"}
 
 
 class FormatError(ValueError):
@@ -59,10 +68,19 @@ def read_records(text: str, fmt: str, kind: str) -> list[RawRecord]:
         return _json_lines(text, lambda data, _index: data)
     if fmt == "csv":
         return _csv(text, kind)
+    if fmt in ("aqua", "upsc", "jeebench") and kind != "question":
+        raise FormatError(f"the {fmt} format holds questions only")
     if fmt == "aqua":
-        if kind != "question":
-            raise FormatError("the aqua format holds questions only")
         return _json_lines(text, aqua_record)
+    # Imported here, not at the top: the bank modules build on this module's RawRecord.
+    if fmt == "upsc":
+        from mindly.domain.upsc_bank import upsc_records
+
+        return upsc_records(text, this_year=datetime.now(UTC).year)
+    if fmt == "jeebench":
+        from mindly.domain.jee_bank import jee_records
+
+        return jee_records(text)
     raise FormatError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
@@ -115,14 +133,71 @@ def _csv(text: str, kind: str) -> list[RawRecord]:
             continue
         record: dict[str, Any] = {name.strip(): (value or "") for name, value in row.items() if name}
         if kind == "question":
-            options = {}
-            for letter in "ABCDE":
-                value = record.pop(f"option_{letter.lower()}", "")
-                if letter < "E" or value.strip():
-                    options[letter] = value
-            record["options"] = options
+            try:
+                record = _csv_question(record)
+            except ValueError as exc:
+                records.append(RawRecord(index, problem=str(exc)))
+                continue
         records.append(RawRecord(index, record))
     return records
+
+
+def _csv_question(row: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row as a question record. ``option_a``..``option_e`` become ``options`` (an empty A-D
+    cell stays, to be reported; a numeric question's empty option cells are dropped);
+    ``correct_options`` "A,C" a list; ``answer_value`` + ``answer_tolerance`` or ``answer_min`` +
+    ``answer_max`` the numeric ``answer``; ``passage_id`` + ``passage_text`` the ``passage``;
+    ``media_ids`` + ``media_alts`` ("a|b", one alt per id) the ``media``; ``year`` a number. An empty
+    cell of these or of ``type``, ``format``, ``paper`` or a key column means the field is absent;
+    an empty ``explanation`` means none (null). Other cells are passed as written."""
+    record = {name: value for name, value in row.items() if name not in CSV_QUESTION_COLUMNS}
+    cells = {name: row[name] for name in CSV_QUESTION_COLUMNS if str(row.get(name, "")).strip()}
+    for name in ("type", "format", "paper", "year", "correct_option"):
+        if name in record and not str(record[name]).strip():
+            del record[name]
+    if "explanation" in record and not str(record["explanation"]).strip():
+        record["explanation"] = None
+    options = {letter: record.pop(f"option_{letter.lower()}", "") for letter in "ABCDE"}
+    numeric = str(record.get("type", "")).strip().lower() == "numeric"
+    kept = {letter: text for letter, text in options.items()
+            if text.strip() or (letter < "E" and not numeric)}
+    if kept or not numeric:
+        record["options"] = kept
+    if "correct_options" in cells:
+        record["correct_options"] = _csv_list(cells, "correct_options")
+    answer = {part: _csv_number(cells, f"answer_{part}") for part in ("value", "tolerance", "min", "max")
+              if f"answer_{part}" in cells}
+    if answer:
+        record["answer"] = answer
+    passage = {name: cells[column] for name, column in (("passage_id", "passage_id"), ("text", "passage_text"))
+               if column in cells}
+    if passage:
+        record["passage"] = passage
+    if "media_ids" in cells or "media_alts" in cells:
+        record["media"] = _csv_media(cells)
+    if "year" in record:
+        record["year"] = _csv_number({"year": record["year"]}, "year")
+    return record
+
+
+def _csv_list(cells: dict[str, str], name: str) -> list[str]:
+    return [item.strip() for item in cells.get(name, "").split(CSV_LIST_SEPARATORS[name]) if item.strip()]
+
+
+def _csv_number(cells: dict[str, str], name: str) -> int | float:
+    text = cells[name].strip()
+    try:
+        return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    except ValueError:
+        raise ValueError(f"{name} {text[:20]!r} is not a number") from None
+
+
+def _csv_media(cells: dict[str, str]) -> list[dict[str, str]]:
+    ids, alts = _csv_list(cells, "media_ids"), _csv_list(cells, "media_alts")
+    if len(ids) != len(alts):
+        raise ValueError(f"media_ids has {len(ids)} id(s) and media_alts {len(alts)} alt text(s); "
+                         "give one alt per id, both separated by |")
+    return [{"media_id": media_id, "alt": alt} for media_id, alt in zip(ids, alts, strict=True)]
 
 
 def aqua_record(data: Any, index: int) -> dict[str, Any]:

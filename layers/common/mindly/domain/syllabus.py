@@ -2,6 +2,10 @@
 
 Written by us from the exams' published syllabi, condensed to the subjects and topics a study plan
 works with. GATE is the Computer Science and IT paper (CS), the one most Mindly students sit.
+UPSC's last topic or two of Polity, Economy, Environment, Science and Technology and CSAT were added
+when the real Prelims papers (GS Paper I and CSAT, 2011-2021) showed questions our list had no place
+for (the Executive, human development, infrastructure, protected areas, basic science, the CSAT
+syllabus's "general mental ability"); names only ever get added, since stored content uses them.
 """
 
 from __future__ import annotations
@@ -23,17 +27,20 @@ _SYLLABUS: dict[str, dict[str, tuple[str, ...]]] = {
         "Geography": ("Physical Geography", "Indian Geography", "World Geography", "Climatology",
                       "Oceanography", "Resources and Industries"),
         "Polity": ("Constitution", "Parliament and State Legislatures", "Judiciary", "Federalism",
-                   "Local Government", "Constitutional Bodies", "Fundamental Rights and Duties"),
+                   "Local Government", "Constitutional Bodies", "Fundamental Rights and Duties", "Executive",
+                   "Governance"),
         "Economy": ("National Income", "Money and Banking", "Fiscal Policy and Budget", "Inflation",
-                    "External Sector", "Agriculture", "Planning and Growth"),
+                    "External Sector", "Agriculture", "Planning and Growth", "Human Development",
+                    "Infrastructure", "Industry and Services", "Capital Markets"),
         "Environment": ("Ecology", "Biodiversity", "Climate Change", "Environmental Laws and Bodies",
-                        "Pollution"),
+                        "Pollution", "Sustainable Development", "Protected Areas"),
         "Science and Technology": ("Space", "Biotechnology", "Information Technology", "Defence",
-                                   "Health and Disease", "Energy"),
+                                   "Health and Disease", "Energy", "Basic Science"),
         "Current Affairs": ("National", "International Relations", "Government Schemes", "Reports and Indices"),
         "Ethics": ("Ethics and Human Interface", "Attitude", "Emotional Intelligence",
                    "Probity in Governance", "Case Studies"),
-        "CSAT": ("Reading Comprehension", "Logical Reasoning", "Basic Numeracy", "Data Interpretation"),
+        "CSAT": ("Reading Comprehension", "Logical Reasoning", "Basic Numeracy", "Data Interpretation",
+                 "General Mental Ability"),
     },
     "GATE": {
         "Engineering Mathematics": ("Discrete Mathematics", "Linear Algebra", "Calculus",

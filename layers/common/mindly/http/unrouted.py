@@ -25,8 +25,11 @@ DEFAULT_ROUTE_KEY = "$default"
 
 # Every (method, path) route of template.yaml's HTTP API but $default; ANY routes are the function's
 # own business (its app answers its unknown paths and methods), so they add nothing to ``Allow``.
+# A conditional function's routes are not here: the docs function's (ServeApiDocs, off by default)
+# are ANY routes answering their own methods when deployed; without them their paths are a 404.
 API_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/api/v1/admin/flashcards/import"),
+    ("POST", "/api/v1/admin/media"),
     ("POST", "/api/v1/admin/questions/import"),
     ("GET", "/api/v1/analytics/calibration"),
     ("GET", "/api/v1/analytics/dashboard"),

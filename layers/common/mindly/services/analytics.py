@@ -102,7 +102,7 @@ def calibration_report(user_id: str, week: str | None, now: datetime) -> dict[st
         return cached
     found = attempt_store.attempts_between(user_id, start, end)
     answers = [calibration.Answer(confidence=int(a.confidence_rating), correct=bool(a.is_correct),
-                                  subject=str(a.subject), topic=str(a.topic), options=int(a.option_count or 4))
+                                  subject=str(a.subject), topic=str(a.topic), options=attempt_store.option_count(a))
                for a in found]
     confident_errors = [a for a in reversed(found)
                         if not a.is_correct and int(a.confidence_rating) >= CONFIDENT_ERROR_MIN]

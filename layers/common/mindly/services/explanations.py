@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from mindly.domain.content import Question
 from mindly.exceptions import GroqRateLimitError
 from mindly.llm import explanations as texts
 from mindly.llm.client import GroqError, GroqUnavailable, groq_client
@@ -25,14 +26,13 @@ CACHE_TTL_SECONDS = 3600  # the Redis copy; DynamoDB keeps it for good
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="explain")
 
 
-def explain(question: content_store.QuestionItem, chosen: str, kept: content_store.ExplanationItem | None,
+def explain(question: Question, chosen: str, kept: content_store.ExplanationItem | None,
             deadline: float) -> tuple[dict[str, Any] | None, str]:
-    """``(ai_explanation, ai_explanation_status)`` for choosing ``chosen``; ``deadline`` is a
-    ``time.monotonic()`` value the explanation must be ready by."""
+    """``(ai_explanation, ai_explanation_status)`` for the wrong answer ``chosen`` (its
+    ``explanation_slot``); ``deadline`` is a ``time.monotonic()`` value the explanation must be ready by."""
     if kept is not None:
         return texts.response(kept.text, "cache"), "ok"
-    options = question.options.as_dict()
-    parts = (question.stem, options, question.correct_option, chosen, question.explanation)
+    parts = (question, chosen)
     client = groq_client()
     if client is None:
         return texts.response(texts.offline(*parts), "offline"), "ok"
@@ -50,7 +50,17 @@ def explain(question: content_store.QuestionItem, chosen: str, kept: content_sto
         logger.warning("live explanation unavailable", extra={"reason": type(exc).__name__})
         return None, "unavailable"
     try:
-        content_store.save_explanation(question.question_id, chosen, answer.value.text, client.model)
+        content_store.save_explanation(question.question_id, explanation_slot(question.question_type, chosen),
+                                       answer.value.text, client.model)
     except Exception:  # keeping it is an optimisation; the student still gets the answer
         logger.warning("explanation not kept", extra={"question_id": question.question_id})
     return texts.response(answer.value.text, answer.source), "ok"
+
+
+NUMERIC_SLOT = "NUMERIC"
+
+
+def explanation_slot(question_type: str, chosen: str) -> str:
+    """Which kept explanation a wrong answer reads: one per wrong option or option set, and one for
+    every wrong number of a numeric question (so the kept texts per question stay bounded)."""
+    return NUMERIC_SLOT if question_type == "numeric" else chosen.replace(",", "")

@@ -16,11 +16,12 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from mindly.config import get_settings
-from mindly.domain import calendar, syllabus, xp
-from mindly.domain.content import DIFFICULTIES, OPTION_LETTERS
+from mindly.domain import calendar, content, syllabus, xp
+from mindly.domain.content import DIFFICULTIES
 from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from mindly.observability import count
 from mindly.services import explanations, pages
@@ -30,6 +31,8 @@ from mindly.store import analytics as analytics_store
 from mindly.store import attempts as attempt_store
 from mindly.store import cards as card_store
 from mindly.store import content as content_store
+from mindly.store import media as media_store
+from mindly.store import question_stats as question_stats_store
 from mindly.store import users
 from mindly.store.models import ContentTable, StudyTable, UsersTable, batch_read
 from mindly.store.progress import ExtraConflict, student_key
@@ -62,35 +65,78 @@ def _filters(exam: str, subject: str | None, topic: str | None, difficulty: str 
     return canonical_subject, canonical_topic, level
 
 
-def practice_view(item: content_store.QuestionItem) -> dict[str, Any]:
-    """A question as practice shows it: never the answer or the explanation."""
-    return {"question_id": item.question_id, "exam_type": item.exam_type, "subject": item.subject,
-            "topic": item.topic, "difficulty": item.difficulty, "stem": item.stem,
-            "options": dict(sorted(item.options.as_dict().items()))}
+def practice_view(item: content_store.QuestionItem, passages: dict[str, content_store.PassageItem] | None = None,
+                  ) -> dict[str, Any]:
+    """A question as practice shows it: never the answer or the explanation. ``passages`` holds
+    the page's passages by id; media come with short-lived signed GET URLs (no AWS call)."""
+    kind = item.question_type or "single"
+    view: dict[str, Any] = {
+        "question_id": item.question_id, "exam_type": item.exam_type, "subject": item.subject, "topic": item.topic,
+        "difficulty": item.difficulty, "type": kind, "format": item.text_format or "text", "stem": item.stem,
+        "passage": None, "media": [], "year": int(item.year) if item.year is not None else None, "paper": item.paper}
+    if kind != "numeric":
+        view["options"] = dict(sorted(item.options.as_dict().items())) if item.options else {}
+    if item.passage_id:
+        passage = (passages or {}).get(item.passage_id)
+        if passage is not None:
+            view["passage"] = {"passage_id": passage.passage_id, "text": passage.text}
+    for ref in content_store.question_of(item).media:
+        view["media"].append({"media_id": ref.media_id, "alt": ref.alt, "url": media_store.view_url(ref.media_id)})
+    return view
 
 
 def practice(user_id: str, exam: str | None, subject: str | None, topic: str | None, difficulty: str | None,
              page: int, limit: int, cursor: str | None) -> dict[str, Any]:
-    """GET /questions/practice: one Query a page (see mindly.store.content for the indexes)."""
+    """GET /questions/practice: one Query a page (see mindly.store.content for the indexes), and
+    one BatchGetItem for the passages of the page when it shows any."""
     code = profiles.exam_for(user_id, exam)
     subject, topic, level = _filters(code, subject, topic, difficulty)
     attribute, partition = content_store.index_hash_key("question", code, level)
+    passages: dict[str, content_store.PassageItem] = {}
 
     def fetch(start: pages.Key | None) -> tuple[list[Any], pages.Key | None]:
         found = content_store.query_page("question", code, subject, topic, level, limit, start)
+        passages.update(content_store.passages([item.passage_id for item in found.items if item.passage_id]))
         return found.items, found.last_key
 
     scope = pages.Scope("questions/practice", user_id,
                         {"exam": code, "subject": subject, "topic": topic, "difficulty": level})
-    return pages.paginate(fetch, page, limit, cursor, scope, {attribute: partition}, practice_view)
+    return pages.paginate(fetch, page, limit, cursor, scope, {attribute: partition},
+                          lambda item: practice_view(item, passages))
 
 
 def _attempt_view(item: attempt_store.AttemptItem) -> dict[str, Any]:
-    return {"attempt_id": item.attempt_id, "question_id": item.question_id, "exam_type": item.exam_type,
-            "subject": item.subject, "topic": item.topic, "selected_option": item.selected_option,
-            "correct_option": item.correct_option, "is_correct": bool(item.is_correct),
-            "confidence_rating": int(item.confidence_rating), "time_taken_seconds": int(item.time_taken_seconds),
-            "attempted_at": item.attempted_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    kind = item.question_type or "single"
+    view: dict[str, Any] = {
+        "attempt_id": item.attempt_id, "question_id": item.question_id, "exam_type": item.exam_type,
+        "subject": item.subject, "topic": item.topic, "type": kind, "is_correct": bool(item.is_correct),
+        "confidence_rating": int(item.confidence_rating), "time_taken_seconds": int(item.time_taken_seconds),
+        "attempted_at": item.attempted_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "question_version": int(item.question_version or 1)}
+    view.update(_answer_fields(kind, item))
+    return view
+
+
+def _answer_fields(kind: str, item: attempt_store.AttemptItem) -> dict[str, Any]:
+    """What the student gave and the key it was graded against, in the fields of its type."""
+    if kind == "numeric":
+        given = content.decimal_of(item.numeric_answer)
+        return {"numeric_answer": content.json_number(given) if given is not None else None,
+                "answer": _answer_record(item.answer.as_dict() if item.answer else None)}
+    if kind == "multiple":
+        return {"selected_options": [str(letter) for letter in item.selected_options or []],
+                "correct_options": [str(letter) for letter in item.correct_options or []]}
+    return {"selected_option": item.selected_option, "correct_option": item.correct_option}
+
+
+def _answer_record(raw: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored numeric key (exact strings) in its API form, ``{value, tolerance}`` or ``{min, max}``."""
+    if raw is None:
+        return None
+    answer = content.NumericAnswer(Decimal(raw["low"]), Decimal(raw["high"]),
+                                   Decimal(raw["value"]) if "value" in raw else None,
+                                   Decimal(raw["tolerance"]) if "tolerance" in raw else None)
+    return answer.record()
 
 
 def attempts(user_id: str, page: int, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -103,10 +149,54 @@ def attempts(user_id: str, page: int, limit: int, cursor: str | None) -> dict[st
                           {"pk": student_key(user_id)}, _attempt_view)
 
 
-def submit(user_id: str, name: str | None, question_id: str, selected_option: str, confidence_rating: int,
+class Given(NamedTuple):
+    """The answer fields of a submit as sent: exactly one must be set, the one of the question's type."""
+
+    selected_option: str | None = None
+    selected_options: list[str] | None = None
+    numeric_answer: float | None = None
+
+    def slot(self) -> str | None:
+        """The kept explanation this answer would read, known before the question is (for the batch)."""
+        if self.numeric_answer is not None:
+            return explanations.NUMERIC_SLOT
+        if self.selected_options is not None:
+            return "".join(sorted({letter.strip().upper() for letter in self.selected_options}))
+        return self.selected_option.strip().upper() if self.selected_option is not None else None
+
+
+ANSWER_FIELDS = {"single": "selected_option", "multiple": "selected_options", "numeric": "numeric_answer"}
+
+
+def read_response(question: content.Question, given: Given) -> content.Response:
+    """The answer in the field of the question's type, checked against its options; 422 on the
+    field otherwise (a field of another type, none, or several)."""
+    expected = ANSWER_FIELDS[question.question_type]
+    sent = [name for name, value in given._asdict().items() if value is not None]
+    if sent != [expected]:
+        wrong = next((name for name in sent if name != expected), expected)
+        raise ValidationFailed(f"a {question.question_type} question is answered with {expected} only", field=wrong)
+    if question.question_type == "numeric":
+        number = content.decimal_of(given.numeric_answer)
+        if number is None:
+            raise ValidationFailed("numeric_answer must be a finite number", field="numeric_answer")
+        return content.Response(number=number)
+    letters = ([given.selected_option] if question.question_type == "single" and given.selected_option is not None
+               else given.selected_options) or []
+    chosen = sorted({letter.strip().upper() for letter in letters})
+    stray = [letter for letter in chosen if letter not in question.options]
+    if stray or not chosen:
+        raise ValidationFailed(f"{expected} must be among {', '.join(sorted(question.options))}", field=expected)
+    if question.question_type == "single":
+        return content.Response(option=chosen[0])
+    return content.Response(options=tuple(chosen))
+
+
+def submit(user_id: str, name: str | None, question_id: str, given: str | Given, confidence_rating: int,
            time_taken_seconds: int, attempt_id: str | None, leaderboard_zone: str, now: datetime,
            mirror: engine.Mirror | None = None) -> dict[str, Any]:
-    """POST /questions/submit (see the module docstring)."""
+    """POST /questions/submit (see the module docstring); ``given`` as a string is a selected option."""
+    answer = Given(selected_option=given) if isinstance(given, str) else given
     attempt_id = attempt_id or uuid.uuid4().hex
     if not 1 <= len(attempt_id) <= ATTEMPT_ID_MAX or not attempt_id.isprintable():
         raise ValidationFailed("attempt_id must be 1..128 printable characters", field="attempt_id")
@@ -114,7 +204,7 @@ def submit(user_id: str, name: str | None, question_id: str, selected_option: st
     deadline = time.monotonic() + get_settings().explanation_budget_seconds
     for _ in range(MAX_SUBMIT_ATTEMPTS):
         try:
-            return _submit_once(user_id, name, question_id, selected_option, confidence_rating, time_taken_seconds,
+            return _submit_once(user_id, name, question_id, answer, confidence_rating, time_taken_seconds,
                                 attempt_id, key, leaderboard_zone, now, mirror, deadline)
         except ExtraConflict:
             # Another answer to this question committed meanwhile (its mistake card, or its record
@@ -123,74 +213,91 @@ def submit(user_id: str, name: str | None, question_id: str, selected_option: st
     raise ServiceUnavailable("Too many simultaneous answers; try again")
 
 
-def _submit_once(user_id: str, name: str | None, question_id: str, selected_option: str, confidence_rating: int,
+def _attempt(user_id: str, attempt_id: str, item: content_store.QuestionItem, question: content.Question,
+             response: content.Response, correct: bool, confidence_rating: int, time_taken_seconds: int,
+             now: datetime) -> attempt_store.AttemptItem:
+    """The attempt, with the answer and the key of its question's version in the fields of its type."""
+    kind = question.question_type
+    fields: dict[str, Any] = {}
+    if kind == "single":
+        fields.update(selected_option=response.option, correct_option=question.correct_option)
+    elif kind == "multiple":
+        fields.update(selected_options=list(response.options), correct_options=list(question.correct_options))
+    else:
+        fields.update(numeric_answer=str(response.number), answer=item.answer.as_dict() if item.answer else None)
+    return attempt_store.AttemptItem(
+        student_key(user_id), attempt_store.attempt_sort_key(now, attempt_id), attempt_id=attempt_id,
+        question_id=question.question_id, exam_type=question.exam_type, subject=question.subject,
+        topic=question.topic, is_correct=correct, confidence_rating=confidence_rating,
+        time_taken_seconds=time_taken_seconds, attempted_at=now, option_count=question.chance_options,
+        question_type=None if kind == "single" else kind, question_version=int(item.version or 1), **fields)
+
+
+def _submit_once(user_id: str, name: str | None, question_id: str, given: Given, confidence_rating: int,
                  time_taken_seconds: int, attempt_id: str, key: str, leaderboard_zone: str, now: datetime,
                  mirror: engine.Mirror | None, deadline: float) -> dict[str, Any]:
     q_pk, q_sk = content_store.question_key(question_id)
     mistake_key = card_store.card_key(user_id, f"{card_store.MISTAKE_PREFIX}{question_id}")
     study_keys = [mistake_key, attempt_store.answered_key(user_id, question_id),
                   *engine.prefetch_keys(user_id, key, now, leaderboard_zone)]
+    slot = given.slot()
     found_questions, found_profiles, study_items = batch_read([
-        # the question, and the explanation kept for choosing this option (when it is one)
-        (ContentTable, [(q_pk, q_sk), *([content_store.explanation_key(question_id, selected_option.strip().upper())]
-                                        if selected_option.strip().upper() in OPTION_LETTERS else [])]),
+        # the question, and the explanation kept for this wrong answer (when it is one)
+        (ContentTable, [(q_pk, q_sk), *([content_store.explanation_key(question_id, slot)] if slot else [])]),
         (UsersTable, [(users.user_key(user_id), "PROFILE")]),
         (StudyTable, study_keys),
     ])
-    question = next((q for q in found_questions if isinstance(q, content_store.QuestionItem)), None)
-    if question is None:
+    item = next((q for q in found_questions if isinstance(q, content_store.QuestionItem)), None)
+    if item is None:
         raise NotFound("No such question")
-    choice = selected_option.strip().upper()
-    options = question.options.as_dict()
-    if choice not in options:
-        raise ValidationFailed(f"selected_option must be one of {', '.join(sorted(options))}",
-                               field="selected_option")
+    question = content_store.question_of(item)
+    response = read_response(question, given)
     profile = next(iter(found_profiles), None)
     student = engine.Student(user_id=user_id, timezone=profile.timezone if profile else profiles.DEFAULT_TIMEZONE,
                              daily_goal=int(profile.daily_goal) if profile else profiles.DEFAULT_DAILY_GOAL,
                              name=name or None)
-    correct = choice == question.correct_option
-    attempt = attempt_store.AttemptItem(
-        student_key(user_id), attempt_store.attempt_sort_key(now, attempt_id), attempt_id=attempt_id,
-        question_id=question_id, exam_type=question.exam_type, subject=question.subject, topic=question.topic,
-        selected_option=choice, correct_option=question.correct_option, is_correct=correct,
-        confidence_rating=confidence_rating, time_taken_seconds=time_taken_seconds, attempted_at=now,
-        option_count=len(options))
+    correct = content.is_right(question, response)
+    attempt = _attempt(user_id, attempt_id, item, question, response, correct, confidence_rating,
+                       time_taken_seconds, now)
     extra: list[Any] = [attempt, *analytics_store.attempt_counters(
-        user_id, question.exam_type, question.subject, question.topic, correct, time_taken_seconds)]
+        user_id, question.exam_type, question.subject, question.topic, correct, time_taken_seconds),
+        # the question's own statistics: one of its shards, counted exactly when the attempt is
+        question_stats_store.answer_increment(question_id, user_id, attempt_id, correct, time_taken_seconds)]
     standing = attempt_store.answer_standing(user_id, question_id, attempt_id, study_items, now,
                                              calendar.local_date(now, student.timezone))
     if standing.marker is not None:
         extra.append(standing.marker)
-    held = any(isinstance(item, card_store.CardItem) for item in study_items)
+    held = any(isinstance(found, card_store.CardItem) for found in study_items)
     if not correct and not held:
         # A mistake comes back as a review card (once; answering right later keeps it).
         card = _mistake_card(user_id, question, now, student.timezone)
         extra.append((card, card_store.CardItem.pk.does_not_exist()))
+    details = {"question_id": question_id, "is_correct": correct, "answer": response.key()}
+    if question.question_type == "single":
+        details["selected_option"] = response.option  # the form recorded before the question types
     activity = engine.Activity(key=key, kind="answer", at=now, correct=correct, exam=question.exam_type,
-                               subject=question.subject,
-                               details={"question_id": question_id, "selected_option": choice, "is_correct": correct},
-                               seconds=time_taken_seconds, answered_before=standing.answered_before,
-                               counts_for_goal=standing.counts_for_goal)
+                               subject=question.subject, details=details, seconds=time_taken_seconds,
+                               answered_before=standing.answered_before, counts_for_goal=standing.counts_for_goal)
     recorded = engine.record_activity(student, activity, leaderboard_zone, mirror, extra=extra,
                                       prefetched=study_items)
     first = recorded.details or {}
     if recorded.duplicate and first.get("question_id") not in (None, question_id):
         raise Conflict("attempt_id was already used for another question", field="attempt_id")
     is_correct = bool(first.get("is_correct", correct))
-    chosen = str(first.get("selected_option", choice))
+    chosen = str(first.get("answer", first.get("selected_option", response.key())))
     if not recorded.duplicate:  # a retried attempt_id counts once
         count("AnswersSubmitted", outcome="correct" if is_correct else "wrong")
     if is_correct:
         ai_explanation, status = None, "not_needed"
     else:
-        kept = next((item for item in found_questions if isinstance(item, content_store.ExplanationItem)
-                     and item.option == chosen), None)
+        wanted = explanations.explanation_slot(question.question_type, chosen)
+        kept = next((found for found in found_questions if isinstance(found, content_store.ExplanationItem)
+                     and found.option == wanted), None)
         ai_explanation, status = explanations.explain(question, chosen, kept, deadline)
     return {
         "attempt_id": attempt_id,
         "is_correct": is_correct,
-        "correct_option": question.correct_option,
+        **_key_fields(question),
         "explanation": question.explanation,
         # A repeat of a recorded attempt (a retry, or a copy racing it) earned nothing itself: it
         # says 0, so a client summing xp_awarded gets the truth, and says why; xp_recorded is what
@@ -203,14 +310,21 @@ def _submit_once(user_id: str, name: str | None, question_id: str, selected_opti
     }
 
 
-def _mistake_card(user_id: str, question: content_store.QuestionItem, now: datetime,
-                  zone: str) -> card_store.CardItem:
-    """The review card a wrong answer becomes: the stem, with the correct option and explanation as
-    its answer, due today (scheduled like any card from its first review on)."""
+def _key_fields(question: content.Question) -> dict[str, Any]:
+    """The key, in the field of the question's type (API.md: correct_option, correct_options or answer)."""
+    if question.question_type == "numeric" and question.answer is not None:
+        return {"answer": question.answer.record()}
+    if question.question_type == "multiple":
+        return {"correct_options": list(question.correct_options)}
+    return {"correct_option": question.correct_option}
+
+
+def _mistake_card(user_id: str, question: content.Question, now: datetime, zone: str) -> card_store.CardItem:
+    """The review card a wrong answer becomes: the stem, with the key (of any type) and the
+    explanation as its answer, due today (scheduled like any card from its first review on)."""
     flashcard_id = f"{card_store.MISTAKE_PREFIX}{question.question_id}"
     pk, sk = card_store.card_key(user_id, flashcard_id)
-    options = question.options.as_dict()
-    answer = f"{question.correct_option}) {options[question.correct_option]}. {question.explanation}"
+    answer = content.key_text(question) + (f". {question.explanation}" if question.explanation else "")
     card = card_store.CardItem(pk, sk, flashcard_id=flashcard_id, origin="mistake", exam_type=question.exam_type,
                                subject=question.subject, topic=question.topic, question=question.stem,
                                answer=answer, difficulty=3)

@@ -15,7 +15,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 
 from mindly.store.models import StudyTable, newest_first_page
 from mindly.store.progress import student_key
@@ -30,13 +37,26 @@ class AttemptItem(StudyTable, discriminator="attempt"):
     exam_type = UnicodeAttribute()
     subject = UnicodeAttribute()
     topic = UnicodeAttribute()
-    selected_option = UnicodeAttribute()
-    correct_option = UnicodeAttribute()
+    selected_option = UnicodeAttribute(null=True)  # single
+    correct_option = UnicodeAttribute(null=True)  # single
     is_correct = BooleanAttribute()
     confidence_rating = NumberAttribute()
     time_taken_seconds = NumberAttribute()
     attempted_at = UTCDateTimeAttribute()
-    option_count = NumberAttribute(null=True)  # 4 or 5 (older attempts: None, read as 4)
+    # 4 or 5 options, 0 for a numeric question (older attempts: None, read as 4)
+    option_count = NumberAttribute(null=True)
+    # Added with the question types (older attempts: single, version 1)
+    question_type = UnicodeAttribute(null=True)
+    selected_options = ListAttribute(of=UnicodeAttribute, null=True)  # multiple
+    correct_options = ListAttribute(of=UnicodeAttribute, null=True)  # multiple
+    numeric_answer = UnicodeAttribute(null=True)  # numeric, the exact decimal given
+    answer: MapAttribute[str, str] = MapAttribute(null=True)  # numeric key as answered: low/high(/value/tolerance)
+    question_version = NumberAttribute(null=True)
+
+
+def option_count(item: AttemptItem) -> int:
+    """k of the attempt's question for calibration's chance 1/k (0: numeric; None was written as 4)."""
+    return 4 if item.option_count is None else int(item.option_count)
 
 
 def instant_key(at: datetime) -> str:

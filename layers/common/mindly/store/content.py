@@ -7,18 +7,26 @@ re-import addresses the same item. Two GSIs serve the practice filters with one 
   ``<subject>#<topic>#<id>``: exam, exam+subject, exam+subject+topic (begins_with);
 - ``by_difficulty`` (questions only): pk ``EXAM#<exam>#<difficulty>``, same sk: the same filters
   with a difficulty.
+
+A retired question (``retired_at`` set) leaves both practice partitions: its ``by_exam`` key moves
+to ``RETIRED#<exam>`` (same sort key, so the admin list of retired questions is one Query a page as
+well) and its ``by_difficulty`` key is removed. It stays readable by id, so attempts, submits
+already under way and reports keep working. Any later index of active questions (mock-test
+assembly) keys retired questions out the same way.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from mindly.domain.content import Flashcard, Question
+from mindly.domain.content import Flashcard, MediaRef, NumericAnswer, Passage, Question, content_hash
 from mindly.store.errors import AlreadyExists, response_code
-from mindly.store.models import ContentTable
+from mindly.store.models import ContentTable, batch_read
 
 SEPARATOR = "#"
 
@@ -32,9 +40,32 @@ class QuestionItem(ContentTable, discriminator="question"):
     topic = UnicodeAttribute()
     difficulty = UnicodeAttribute()
     stem = UnicodeAttribute()
-    options: MapAttribute[str, str] = MapAttribute()  # letter -> option text
-    correct_option = UnicodeAttribute()
-    explanation = UnicodeAttribute()
+    options: MapAttribute[str, str] = MapAttribute(null=True)  # letter -> option text (none: numeric)
+    correct_option = UnicodeAttribute(null=True)  # single
+    explanation = UnicodeAttribute(null=True)
+    # Added with the question types; items written before them are single, text, version 1.
+    question_type = UnicodeAttribute(null=True)
+    correct_options = ListAttribute(of=UnicodeAttribute, null=True)  # multiple
+    # numeric: exact decimals as strings ("low", "high", and "value"/"tolerance" when given so)
+    answer: MapAttribute[str, str] = MapAttribute(null=True)
+    text_format = UnicodeAttribute(null=True)
+    passage_id = UnicodeAttribute(null=True)
+    passage_external_id = UnicodeAttribute(null=True)
+    media = ListAttribute(of=MapAttribute, null=True)  # [{media_id, alt}]
+    year = NumberAttribute(null=True)
+    paper = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    content_hash = UnicodeAttribute(null=True)
+    retired_at = UTCDateTimeAttribute(null=True)  # set: out of practice (see the module docstring)
+
+
+class PassageItem(ContentTable, discriminator="passage"):
+    """``PASSAGE#<id> / PASSAGE``: a reading passage, stored once for every question that uses it
+    (read in one BatchGetItem with a page of them)."""
+
+    passage_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    text_format = UnicodeAttribute()
 
 
 class FlashcardItem(ContentTable, discriminator="flashcard"):
@@ -86,17 +117,72 @@ def _sort_key(subject: str, topic: str, item_id: str) -> str:
     return SEPARATOR.join((subject, topic, item_id))
 
 
-def question_item(question: Question) -> QuestionItem:
+def passage_key(passage_id: str) -> tuple[str, str]:
+    return f"PASSAGE#{passage_id}", "PASSAGE"
+
+
+def question_item(question: Question, version: int = 1, retired_at: datetime | None = None) -> QuestionItem:
+    """The item of a question at ``version``; retired (``retired_at``) it is keyed out of practice."""
     pk, sk = question_key(question.question_id)
     sort_key = _sort_key(question.subject, question.topic, question.question_id)
+    answer = None
+    if question.answer is not None:
+        answer = {"low": str(question.answer.low), "high": str(question.answer.high)}
+        if question.answer.value is not None and question.answer.tolerance is not None:
+            answer.update(value=str(question.answer.value), tolerance=str(question.answer.tolerance))
+    passage = question.passage
     return QuestionItem(
         pk, sk, question_id=question.question_id, source=question.source, external_id=question.external_id,
         exam_type=question.exam_type, subject=question.subject, topic=question.topic,
-        difficulty=question.difficulty, stem=question.stem, options=dict(question.options),
+        difficulty=question.difficulty, stem=question.stem, options=dict(question.options) or None,
         correct_option=question.correct_option, explanation=question.explanation,
-        gsi1_pk=f"EXAM#{question.exam_type}", gsi1_sk=sort_key,
-        gsi2_pk=f"EXAM#{question.exam_type}#{question.difficulty}", gsi2_sk=sort_key,
+        question_type=question.question_type, correct_options=list(question.correct_options) or None,
+        answer=answer, text_format=question.text_format,
+        passage_id=passage.passage_id if passage else None,
+        passage_external_id=passage.external_id if passage else None,
+        media=[{"media_id": ref.media_id, "alt": ref.alt} for ref in question.media] or None,
+        year=question.year, paper=question.paper, version=version, content_hash=content_hash(question),
+        retired_at=retired_at, gsi1_pk=bank_partition(question.exam_type, retired_at is not None), gsi1_sk=sort_key,
+        gsi2_pk=None if retired_at else f"EXAM#{question.exam_type}#{question.difficulty}",
+        gsi2_sk=None if retired_at else sort_key,
     )
+
+
+def bank_partition(exam: str, retired: bool) -> str:
+    """The ``by_exam`` partition of an exam's active (practice) or retired questions."""
+    return f"RETIRED#{exam}" if retired else f"EXAM#{exam}"
+
+
+def passage_item(passage: Passage, text_format: str) -> PassageItem:
+    return PassageItem(*passage_key(passage.passage_id), passage_id=passage.passage_id, text=passage.text,
+                       text_format=text_format)
+
+
+def question_of(item: QuestionItem, passage_text: str | None = None) -> Question:
+    """The domain question an item holds (``passage_text``: its passage's, when it has one and it
+    was read; the key never needs it)."""
+    kind = item.question_type or "single"
+    answer = None
+    if item.answer is not None:
+        raw = item.answer.as_dict()
+        value, tolerance = raw.get("value"), raw.get("tolerance")
+        answer = NumericAnswer(Decimal(raw["low"]), Decimal(raw["high"]),
+                               Decimal(value) if value is not None else None,
+                               Decimal(tolerance) if tolerance is not None else None)
+    passage = None
+    if item.passage_id:
+        passage = Passage(item.passage_id, passage_text or "", item.passage_external_id or item.passage_id)
+    media = tuple(MediaRef(str(ref["media_id"]), str(ref["alt"])) for ref in (_plain(m) for m in item.media or []))
+    return Question(
+        item.question_id, item.source, item.external_id, item.exam_type, item.subject, item.topic,
+        item.difficulty, item.stem, dict(sorted(item.options.as_dict().items())) if item.options else {},
+        item.correct_option, item.explanation, kind, tuple(str(letter) for letter in item.correct_options or ()),
+        answer, item.text_format or "text", passage, media, int(item.year) if item.year is not None else None,
+        item.paper)
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    return value.as_dict() if isinstance(value, MapAttribute) else dict(value)
 
 
 def flashcard_item(card: Flashcard) -> FlashcardItem:
@@ -121,9 +207,40 @@ def create(item: QuestionItem | FlashcardItem) -> None:
 
 def get_question(question_id: str) -> QuestionItem | None:
     try:
-        return QuestionItem.get(*question_key(question_id))
+        return QuestionItem.get(*question_key(question_id), consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def replace_question(item: QuestionItem, previous_hash: str | None, retired: bool | None = None) -> bool:
+    """Overwrite a stored question with a changed one, only while it still holds ``previous_hash``
+    (another import or edit in between wins; False then) and, when ``retired`` is given, is still
+    retired or active as read (a retirement in between wins too)."""
+    condition = (QuestionItem.content_hash == previous_hash if previous_hash is not None
+                 else QuestionItem.content_hash.does_not_exist()) & QuestionItem.pk.exists()
+    if retired is not None:
+        condition &= QuestionItem.retired_at.exists() if retired else QuestionItem.retired_at.does_not_exist()
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if response_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def save_passage(item: PassageItem) -> None:
+    """Store a passage (a re-import with changed text replaces it for every question using it)."""
+    item.save()
+
+
+def passages(passage_ids: list[str]) -> dict[str, PassageItem]:
+    """The passages of these ids, in one BatchGetItem (none asked: no call)."""
+    if not passage_ids:
+        return {}
+    [found] = batch_read([(ContentTable, [passage_key(pid) for pid in dict.fromkeys(passage_ids)])],
+                         consistent_read=False)
+    return {item.passage_id: item for item in found if isinstance(item, PassageItem)}
 
 
 class Page(NamedTuple):
@@ -180,3 +297,72 @@ def index_hash_key(kind: str, exam: str, difficulty: str | None) -> tuple[str, s
     if difficulty:
         return "gsi2_pk", f"EXAM#{exam}#{difficulty}"
     return "gsi1_pk", f"EXAM#{exam}" if kind == "question" else f"DECK#{exam}"
+
+
+# --- content operations: edits at a version, retirement, the admin list ------------------------------
+
+def _at_version(version: int | None) -> Any:
+    """The condition that a stored question is still at the version read (None: written before
+    versions, read as 1)."""
+    return QuestionItem.version == version if version is not None else QuestionItem.version.does_not_exist()
+
+
+def save_question_version(item: QuestionItem, read_version: int | None, retired: bool) -> bool:
+    """Store an edited question (``item`` carries its new version) only while the stored one is at
+    ``read_version`` and retired or active as read: of two edits from one version, one wins (False
+    for the other)."""
+    condition = QuestionItem.pk.exists() & _at_version(read_version)
+    condition &= QuestionItem.retired_at.exists() if retired else QuestionItem.retired_at.does_not_exist()
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if response_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _update_at_version(item: QuestionItem, actions: list[Any], retired: bool) -> bool:
+    version = int(item.version) if item.version is not None else None
+    condition = QuestionItem.pk.exists() & _at_version(version)
+    condition &= QuestionItem.retired_at.exists() if retired else QuestionItem.retired_at.does_not_exist()
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if response_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def retire_question(item: QuestionItem, now: datetime) -> bool:
+    """Take an active question out of practice (one UpdateItem), only while it is as read (active,
+    same version, so its index keys are the ones computed here); False when it changed."""
+    return _update_at_version(item, [QuestionItem.retired_at.set(now),
+                                     QuestionItem.gsi1_pk.set(bank_partition(item.exam_type, True)),
+                                     QuestionItem.gsi2_pk.remove(), QuestionItem.gsi2_sk.remove()], retired=False)
+
+
+def restore_question(item: QuestionItem) -> bool:
+    """Put a retired question back into practice (one UpdateItem), only while it is as read."""
+    sort_key = _sort_key(item.subject, item.topic, item.question_id)
+    return _update_at_version(item, [QuestionItem.retired_at.remove(),
+                                     QuestionItem.gsi1_pk.set(bank_partition(item.exam_type, False)),
+                                     QuestionItem.gsi2_pk.set(f"EXAM#{item.exam_type}#{item.difficulty}"),
+                                     QuestionItem.gsi2_sk.set(sort_key)], retired=True)
+
+
+def bank_page(exam: str, subject: str | None, topic: str | None, retired: bool, limit: int,
+              start: dict[str, str] | None) -> Page:
+    """One page of an exam's active or retired questions in bank order (subject, topic, id), in
+    one Query of ``limit`` + 1 items on ``by_exam``."""
+    prefix = SEPARATOR.join(part for part in (subject, topic) if part)
+    condition = QuestionItem.gsi1_sk.startswith(prefix + SEPARATOR) if prefix else None
+    exclusive_start = {name: {"S": value} for name, value in start.items()} if start else None
+    items = list(QuestionItem.by_exam.query(bank_partition(exam, retired), condition, limit=limit + 1,
+                                            page_size=limit + 1, last_evaluated_key=exclusive_start))
+    if len(items) <= limit:
+        return Page(items, None)
+    items = items[:limit]
+    last = items[-1]
+    return Page(items, {"pk": last.pk, "sk": last.sk, "gsi1_pk": last.gsi1_pk, "gsi1_sk": last.gsi1_sk})
