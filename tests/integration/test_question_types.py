@@ -8,6 +8,7 @@ and only this module's ids are asserted on, so other tests' questions in those t
 
 from __future__ import annotations
 
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -286,3 +287,45 @@ def test_single_answer_records_without_the_new_fields_still_read_as_before(jee: 
     [item] = jee.get(f"{API}/questions/attempts").data["items"]
     assert (item["type"], item["selected_option"], item["correct_option"], item["question_version"]) == (
         "single", "B", "A", 1)
+
+
+# --- media ---------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _upload(admin: HandlerClient) -> str:
+    target = admin.post(f"{API}/admin/media", {"content_type": "image/png", "bytes": len(PNG)})
+    assert target.status == 200, target
+    request = urllib.request.Request(target.data["upload_url"], data=PNG, method="PUT",
+                                     headers={"Content-Type": "image/png"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    return str(target.data["media_id"])
+
+
+def test_a_question_with_an_uploaded_figure_shows_a_signed_url_in_practice(admin: HandlerClient,
+                                                                          jee: HandlerClient) -> None:
+    # Given a figure uploaded through the signed URL, and a question referring to it
+    media_id = _upload(admin)
+    record = numeric(external_id="num-figure", media=[{"media_id": media_id, "alt": "A convex lens"}])
+    assert admin.post(f"{API}/admin/questions/import", [record]).data["imported"] == 1
+    # When the student practises it
+    item = _practice_item(jee, {"subject": "Physics", "topic": "Optics"}, _id("num-figure"))
+    # Then the item carries the figure with a short-lived signed URL that serves the image
+    [figure] = item["media"]
+    assert (figure["media_id"], figure["alt"]) == (media_id, "A convex lens")
+    assert "X-Amz-Signature=" in figure["url"] and "X-Amz-Expires=300" in figure["url"]
+    with urllib.request.urlopen(figure["url"], timeout=10) as answer:
+        assert answer.read() == PNG
+
+
+def test_a_question_referring_to_a_missing_figure_is_refused_at_import(admin: HandlerClient) -> None:
+    # When a question names a media id nothing was uploaded under
+    answer = admin.post(f"{API}/admin/questions/import",
+                        [numeric(external_id="num-no-figure", media=[{"media_id": "never-uploaded-01", "alt": "x"}])])
+    # Then it is reported and not stored
+    assert answer.status == 200, answer
+    assert (answer.data["imported"], len(answer.data["errors"])) == (0, 1)
+    assert "never-uploaded-01 not uploaded" in answer.data["errors"][0]["error"]
+    assert content_store.get_question(_id("num-no-figure")) is None
