@@ -289,3 +289,18 @@ def all_at_once(count: int, call: Callable[[int], T]) -> list[T]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(worker, range(count)))
+
+
+def practice_item(student: HandlerClient, query: dict[str, str], question_id: str) -> dict[str, Any]:
+    """A question's item in ``GET /questions/practice`` with these filters, following the cursors
+    (other tests' or the real banks' questions may share its topic); fails when it is not listed."""
+    cursor: str | None = None
+    while True:
+        page = student.get("/api/v1/questions/practice",
+                           query={**query, "limit": "100", **({"cursor": cursor} if cursor else {})})
+        assert page.status == 200, page
+        found = [item for item in page.data["items"] if item["question_id"] == question_id]
+        if found:
+            return dict(found[0])
+        cursor = page.data["next_cursor"]
+        assert cursor is not None, f"{question_id} is not in practice {query}"

@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 import pytest
-from support import HandlerClient, admin_token, register
+from support import HandlerClient, admin_token, practice_item, register
 
 from mindly.domain.content import content_id
 from mindly.store import attempts as attempt_store
@@ -95,27 +95,13 @@ def _submit(student: HandlerClient, question_id: str, confidence: int = 3, **ans
                                                     "time_taken_seconds": 40, **answer})
 
 
-def _practice_item(student: HandlerClient, query: dict[str, str], question_id: str) -> dict[str, Any]:
-    """The question's practice item, paging on (the real banks may share its topic)."""
-    cursor: str | None = None
-    while True:
-        page = student.get(f"{API}/questions/practice",
-                           query={**query, "limit": "100", **({"cursor": cursor} if cursor else {})})
-        assert page.status == 200, page
-        found = [item for item in page.data["items"] if item["question_id"] == question_id]
-        if found:
-            return found[0]
-        cursor = page.data["next_cursor"]
-        assert cursor is not None, f"{question_id} not in practice"
-
-
 # --- practice ------------------------------------------------------------------------------------
 
 def test_practice_shows_each_type_with_its_fields_and_never_its_key(jee: HandlerClient) -> None:
     # Given the imported multiple-correct and numeric questions
     # When the JEE student pages through practice
-    multi = _practice_item(jee, {"subject": "Physics", "topic": "Modern Physics"}, _id("multi-1"))
-    number = _practice_item(jee, {"subject": "Physics", "topic": "Optics"}, _id("num-1"))
+    multi = practice_item(jee, {"subject": "Physics", "topic": "Modern Physics"}, _id("multi-1"))
+    number = practice_item(jee, {"subject": "Physics", "topic": "Optics"}, _id("num-1"))
     # Then each carries its type and format, options only when it has them, and no key at all
     assert (multi["type"], multi["format"], multi["year"], multi["paper"]) == (
         "multiple", "latex", 2019, "JEE Adv 2019 Paper 1")
@@ -129,7 +115,7 @@ def test_practice_shows_each_type_with_its_fields_and_never_its_key(jee: Handler
 def test_latex_is_kept_exactly_as_written(jee: HandlerClient) -> None:
     # Given a LaTeX stem with backslashes, $$ blocks, line breaks and trailing spaces, and an option
     # ending in a space
-    item = _practice_item(jee, {"subject": "Physics", "topic": "Modern Physics"}, _id("multi-1"))
+    item = practice_item(jee, {"subject": "Physics", "topic": "Modern Physics"}, _id("multi-1"))
     # Then practice returns them byte for byte (no trimming, no escaping)
     assert item["stem"] == LATEX_STEM
     assert item["options"]["A"] == "$E \\geq mc^2$ "
@@ -140,7 +126,7 @@ def test_a_passage_is_stored_once_and_returned_with_each_of_its_questions(
     # Given two CSAT questions sharing one passage
     upsc = _student(auth_fn, profile_fn, questions_fn, "UPSC")
     # When practice lists them
-    items = [_practice_item(upsc, {"subject": "CSAT", "topic": "Reading Comprehension"}, _id(f"csat-{n}"))
+    items = [practice_item(upsc, {"subject": "CSAT", "topic": "Reading Comprehension"}, _id(f"csat-{n}"))
              for n in (1, 2)]
     # Then both carry the same passage, text as written, and it is one item in the table
     passage_id = content_id("passage", SOURCE, "monsoon")
@@ -311,7 +297,7 @@ def test_a_question_with_an_uploaded_figure_shows_a_signed_url_in_practice(admin
     record = numeric(external_id="num-figure", media=[{"media_id": media_id, "alt": "A convex lens"}])
     assert admin.post(f"{API}/admin/questions/import", [record]).data["imported"] == 1
     # When the student practises it
-    item = _practice_item(jee, {"subject": "Physics", "topic": "Optics"}, _id("num-figure"))
+    item = practice_item(jee, {"subject": "Physics", "topic": "Optics"}, _id("num-figure"))
     # Then the item carries the figure with a short-lived signed URL that serves the image
     [figure] = item["media"]
     assert (figure["media_id"], figure["alt"]) == (media_id, "A convex lens")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import HandlerClient, register
+from support import HandlerClient, practice_item, register
 
 from infra import cli
 from mindly.domain import content_formats, jee_bank
@@ -50,19 +50,6 @@ def _student(auth_fn: Any, profile_fn: Any, questions_fn: Any, exam: str) -> Han
                "weak_subjects": []}
     assert HandlerClient(profile_fn, token=token).put(f"{API}/profile", profile).status == 200
     return HandlerClient(questions_fn, token=token)
-
-
-def _find(student: HandlerClient, query: dict[str, str], question_id: str) -> dict[str, Any]:
-    cursor: str | None = None
-    while True:
-        page = student.get(f"{API}/questions/practice",
-                           query={**query, "limit": "100", **({"cursor": cursor} if cursor else {})})
-        assert page.status == 200, page
-        found = [item for item in page.data["items"] if item["question_id"] == question_id]
-        if found:
-            return found[0]
-        cursor = page.data["next_cursor"]
-        assert cursor is not None, question_id
 
 
 def test_the_upsc_file_imports_every_usable_row_and_reports_each_other_one(
@@ -104,7 +91,7 @@ def test_a_csat_passage_is_stored_once_for_its_questions(
     assert len(siblings) >= 2 and all(r["passage"] == passage for r in siblings)
     # When a UPSC student practises Reading Comprehension
     student = _student(auth_fn, profile_fn, questions_fn, "UPSC")
-    items = [_find(student, {"subject": r["subject"], "topic": r["topic"]},
+    items = [practice_item(student, {"subject": r["subject"], "topic": r["topic"]},
                    content_id("question", r["source"], r["external_id"])) for r in siblings]
     # Then each carries the one stored passage, its text as in the file
     stored_id = content_id("passage", siblings[0]["source"], passage["passage_id"])
@@ -122,7 +109,7 @@ def test_a_jee_multiple_correct_question_is_answered_by_its_whole_set(
     question_id = content_id("question", record["source"], record["external_id"])
     student = _student(auth_fn, profile_fn, questions_fn, "JEE")
     # When the JEE student finds it in practice
-    item = _find(student, {"subject": record["subject"], "topic": record["topic"]}, question_id)
+    item = practice_item(student, {"subject": record["subject"], "topic": record["topic"]}, question_id)
     # Then it is a LaTeX multiple question with the parsed options, and no key
     assert (item["type"], item["format"], item["paper"]) == ("multiple", "latex", problem["description"])
     assert item["options"] == record["options"] and "correct_options" not in item

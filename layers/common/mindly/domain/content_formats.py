@@ -97,13 +97,26 @@ def guess_format(filename: str) -> str:
 
 
 def _json_array(text: str) -> list[RawRecord]:
+    return json_array(text, "a JSON import is an array of records", lambda data, _index: data)
+
+
+def json_array(text: str, not_a_list: str, convert: Any) -> list[RawRecord]:
+    """The elements of a JSON array as records, each through ``convert(element, index)``: a
+    ValueError it raises becomes that record's problem; ``not_a_list`` is the FormatError's message
+    when the text holds something else."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(f"not valid JSON (line {exc.lineno}): {exc.msg}") from exc
     if not isinstance(data, list):
-        raise FormatError("a JSON import is an array of records")
-    return [RawRecord(index, record) for index, record in enumerate(data)]
+        raise FormatError(not_a_list)
+    records = []
+    for index, element in enumerate(data):
+        try:
+            records.append(RawRecord(index, convert(element, index)))
+        except ValueError as exc:
+            records.append(RawRecord(index, problem=str(exc)))
+    return records
 
 
 def _json_lines(text: str, convert: Any) -> list[RawRecord]:

@@ -10,12 +10,11 @@ from ``JEE_TOPICS``, a keyword map over the text, else the subject's ``JEE_DEFAU
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from mindly.domain.content_formats import FormatError, RawRecord
+from mindly.domain.content_formats import RawRecord, json_array
 
 JEE_SOURCE = "jeebench"
 JEE_EXAM = "JEE"
@@ -137,19 +136,7 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 def jee_records(text: str) -> list[RawRecord]:
     """The problems of a JEEBench ``dataset.json`` text as records or rejections, in file order."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"not valid JSON (line {exc.lineno}): {exc.msg}") from exc
-    if not isinstance(data, list):
-        raise FormatError("a JEEBench file is a JSON array of problems")
-    records = []
-    for index, problem in enumerate(data):
-        try:
-            records.append(RawRecord(index, jee_record(problem)))
-        except ValueError as exc:
-            records.append(RawRecord(index, problem=str(exc)))
-    return records
+    return json_array(text, "a JEEBench file is a JSON array of problems", lambda problem, _index: jee_record(problem))
 
 
 def jee_record(problem: Any) -> dict[str, Any]:
