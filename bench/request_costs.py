@@ -3,7 +3,8 @@
 Runs the local stack in this process (moto + the local Upstash endpoint, as the dev server does),
 sends each request through the same router the dev server uses, and counts what it cost: pynamodb
 dispatches (one per DynamoDB API call, a transaction counting once; the writes among them counted
-apart too) and upstash-redis HTTP requests (one per round trip, a pipeline counting once). A few
+apart too), upstash-redis HTTP requests (one per round trip, a pipeline counting once) and S3 API
+calls (botocore requests to S3; presigning a URL makes none). A few
 rows call a service directly (no HTTP, so no auth round trip), to measure the use case alone.
 
     .venv/bin/python -m bench.request_costs [--strict]
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +34,12 @@ class Counter:
     dynamodb: int = 0
     writes: int = 0
     redis: int = 0
+    s3: int = 0
 
     def reset(self) -> None:
-        self.dynamodb = self.writes = self.redis = 0
+        self.dynamodb = self.writes = self.redis = self.s3 = 0
 
-    # instrument() sends every call through these two, so a subclass can measure more of each call
+    # instrument() sends every call through these, so a subclass can measure more of each call
     # (bench.cost_model: capacity units, Redis commands, time) without a second wrapper.
     def dynamodb_call(self, connection: Any, operation_name: str, operation_kwargs: dict[str, Any],
                       dispatch: Callable[..., Any]) -> Any:
@@ -49,6 +52,11 @@ class Counter:
                    execute: Callable[..., Any]) -> Any:
         self.redis += 1
         return execute(client, *args, **kwargs)
+
+    def s3_call(self, client: Any, operation_name: str, api_params: dict[str, Any],
+                make_api_call: Callable[..., Any]) -> Any:
+        self.s3 += 1
+        return make_api_call(client, operation_name, api_params)
 
     def detail(self) -> dict[str, Any]:
         """What a subclass measured besides the counts, kept in the row (nothing here)."""
@@ -65,18 +73,23 @@ class Row:
     target: str
     ok: bool | None  # None: no target checked (the row is for information)
     detail: dict[str, Any] = field(default_factory=dict)  # Counter.detail() of the request
+    s3: int = 0
 
 
 Check = Callable[[Counter], bool]
 
 
 def instrument(counter: Counter) -> None:
-    """Count at the lowest shared point of each client: no request can bypass it."""
+    """Count at the lowest shared point of each client: no request can bypass it. pynamodb also
+    sends its calls through botocore's ``_make_api_call``, so only the S3 client's are counted
+    there (as S3 calls); ``generate_presigned_url`` signs locally and never reaches it."""
+    from botocore.client import BaseClient
     from pynamodb.connection.base import Connection
     from upstash_redis.http import SyncHttpClient
 
     dispatch = Connection.dispatch
     execute = SyncHttpClient.execute
+    make_api_call = getattr(BaseClient, "_make_api_call")  # noqa: B009  (botocore's stubs do not declare it)
 
     def counted_dispatch(self: Any, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
         return counter.dynamodb_call(self, operation_name, operation_kwargs, dispatch)
@@ -84,16 +97,24 @@ def instrument(counter: Counter) -> None:
     def counted_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
         return counter.redis_call(self, args, kwargs, execute)
 
+    def counted_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "s3":
+            return counter.s3_call(self, operation_name, api_params, make_api_call)
+        return make_api_call(self, operation_name, api_params)
+
     Connection.dispatch = counted_dispatch  # type: ignore[method-assign]
     SyncHttpClient.execute = counted_execute  # type: ignore[method-assign]
+    setattr(BaseClient, "_make_api_call", counted_api_call)  # noqa: B010
 
 
 def within(dynamodb: int = 99, redis: int = 99, writes: int = 99) -> Check:
     return lambda c: c.dynamodb <= dynamodb and c.redis <= redis and c.writes <= writes
 
 
-def exactly(dynamodb: int, redis: int) -> Check:
-    return lambda c: c.dynamodb == dynamodb and c.redis == redis
+def exactly(dynamodb: int, redis: int, writes: int | None = None, s3: int = 0) -> Check:
+    """Exactly these counts (``writes`` checked only when given); no S3 call unless ``s3`` says."""
+    return lambda c: (c.dynamodb == dynamodb and c.redis == redis and c.s3 == s3
+                      and (writes is None or c.writes == writes))
 
 
 def measure(rows: list[Row], counter: Counter, endpoint: str, call: Callable[[], Any],
@@ -105,7 +126,7 @@ def measure(rows: list[Row], counter: Counter, endpoint: str, call: Callable[[],
     ok = check(counter) if check else None
     status = getattr(result, "status_code", None)
     rows.append(Row(endpoint, "-" if status is None else str(status), counter.dynamodb, counter.writes,
-                    counter.redis, target, ok, counter.detail()))
+                    counter.redis, target, ok, counter.detail(), s3=counter.s3))
     return result
 
 
@@ -198,6 +219,124 @@ def question_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str
             "1 read, no write", within(dynamodb=1, writes=0, redis=2))
     measure(rows, counter, "GET /questions/attempts", lambda: client.get(f"{api}/attempts", headers=auth),
             "DynamoDB = 1 Query, " + AUTH, exactly(1, 1))
+    content_rows(rows, counter, client, auth)
+
+
+# A batch of the question types the bench imports through the admin API: two CSAT passages of three
+# questions each, a multi-correct and a numeric JEE question (LaTeX). The UPSC and JEE exams keep
+# them off the GATE pages the rows above and bench.cost_model measure.
+BENCH_SOURCE = "bench-request-costs"
+PASSAGES = {
+    "rc-1": "Monsoon forecasts in India rest on sea-surface temperatures of two oceans. A warm Pacific "
+            "(El Nino) tends to weaken the rains, while a positive Indian Ocean Dipole can offset it.",
+    "rc-2": "Cities that plant trees along streets lower midday pavement temperatures by several degrees, "
+            "but the benefit depends on watering through the first three dry seasons.",
+}
+
+
+def content_batches() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The two import batches: with passages (and the multiple and numeric questions), and the
+    question records that name media (their ``media_id`` filled in once uploaded)."""
+    base = {"source": BENCH_SOURCE, "difficulty": "medium", "explanation": None}
+    with_passages: list[dict[str, Any]] = []
+    for passage_id, text in PASSAGES.items():
+        for n in range(3):
+            with_passages.append({
+                **base, "external_id": f"{passage_id}-q{n}", "exam_type": "UPSC", "subject": "CSAT",
+                "topic": "Reading Comprehension", "stem": f"Question {n + 1} on the passage: which inference holds?",
+                "options": {"A": "only the first claim", "B": "only the second claim", "C": "both claims",
+                            "D": "neither claim"}, "correct_option": "ABCD"[n],
+                "passage": {"passage_id": passage_id, "text": text}})
+    with_passages.append({
+        **base, "external_id": "jee-multiple", "exam_type": "JEE", "subject": "Mathematics",
+        "topic": "Quadratic Equations", "type": "multiple", "format": "latex",
+        "stem": "For which $k$ does $x^2 - kx + 4 = 0$ have a real root?",
+        "options": {"A": "$k = 4$", "B": "$k = -5$", "C": "$k = 1$", "D": "$k = 3$"}, "correct_options": ["A", "B"]})
+    with_passages.append({
+        **base, "external_id": "jee-numeric", "exam_type": "JEE", "subject": "Physics", "topic": "Kinematics",
+        "type": "numeric", "format": "latex", "stem": "A ball falls from rest for $2\\,\\mathrm{s}$ "
+        "($g = 9.8\\,\\mathrm{m\\,s^{-2}}$). Distance in metres?", "answer": {"value": 19.6, "tolerance": 0.05}})
+    with_media = [
+        {**base, "external_id": f"figure-{n}", "exam_type": "JEE", "subject": "Physics", "topic": "Optics",
+         "stem": f"Which ray in the figure is refracted ({n})?",
+         "options": {"A": "ray 1", "B": "ray 2", "C": "ray 3", "D": "ray 4"}, "correct_option": "B"}
+        for n in range(3)]
+    return with_passages, with_media
+
+
+def admin_auth(client: Any) -> dict[str, str]:
+    """Register an account, make it an administrator and log in again (the role is in the new token)."""
+    from mindly.store import users
+
+    body = {"email": f"bench.admin.{secrets.token_hex(4)}@example.com", "password": "Bench-password-1",
+            "name": "Bench Admin"}
+    registered = client.post("/api/v1/auth/register", json=body).json()["data"]
+    account = users.get_user(registered["user"]["id"])
+    assert account is not None
+    users.set_role(account, "admin")
+    login = client.post("/api/v1/auth/login", json={"email": body["email"], "password": body["password"]})
+    return {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+
+
+def upload(client: Any, admin: dict[str, str], data: bytes) -> Any:
+    """POST /admin/media for a PNG of ``data``'s size (the answer is returned; the caller PUTs)."""
+    return client.post("/api/v1/admin/media", json={"content_type": "image/png", "bytes": len(data)}, headers=admin)
+
+
+def put_image(answer: Any, data: bytes) -> str:
+    """PUT the image to the presigned URL (moto's S3 on 127.0.0.1); the media id it is stored under."""
+    import httpx
+
+    target = answer.json()["data"]
+    httpx.put(target["upload_url"], content=data, headers={"Content-Type": "image/png"}).raise_for_status()
+    return str(target["media_id"])
+
+
+def content_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str, str]) -> None:
+    """The routes of the question types: media uploads, imports with passages and with media, a
+    practice page showing passages, and the submit of a multiple and of a numeric question."""
+    from mindly.domain.content import content_id
+
+    admin = admin_auth(client)
+    image = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(64)
+    first = measure(rows, counter, "POST /admin/media", lambda: upload(client, admin, image),
+                    "DynamoDB = 1 (the admin's account), S3 = 0 (presigning is local), " + AUTH,
+                    exactly(1, 1, writes=0))
+    media_ids = [put_image(first, image), *(put_image(upload(client, admin, image), image) for _ in range(2))]
+    with_passages, with_media = content_batches()
+    imported = measure(
+        rows, counter, f"POST /admin/questions/import ({len(with_passages)} q., {len(PASSAGES)} passages)",
+        lambda: client.post("/api/v1/admin/questions/import", json=with_passages, headers=admin),
+        "DynamoDB = 1 GetItem (admin) + 1 PutItem a passage + 1 a question, S3 = 0",
+        exactly(1 + len(PASSAGES) + len(with_passages), 1, writes=len(PASSAGES) + len(with_passages)))
+    assert imported.json()["data"]["imported"] == len(with_passages), imported.text[:300]
+    # 4 media references over 3 questions (one names two images): one HeadObject each
+    named = [[media_ids[0], media_ids[1]], [media_ids[0]], [media_ids[2]]]
+    for record, ids in zip(with_media, named, strict=True):
+        record["media"] = [{"media_id": media_id, "alt": "the ray diagram"} for media_id in ids]
+    references = sum(len(ids) for ids in named)
+    imported = measure(
+        rows, counter, f"POST /admin/questions/import ({len(with_media)} q., {references} media)",
+        lambda: client.post("/api/v1/admin/questions/import", json=with_media, headers=admin),
+        "DynamoDB = 1 GetItem (admin) + 1 PutItem a question, S3 = 1 HeadObject a media reference",
+        exactly(1 + len(with_media), 1, writes=len(with_media), s3=references))
+    assert imported.json()["data"]["imported"] == len(with_media), imported.text[:300]
+
+    api = "/api/v1/questions"
+    query = {"exam": "UPSC", "subject": "CSAT", "topic": "Reading Comprehension", "limit": 10}
+    page = measure(rows, counter, "GET /questions/practice (passages)",
+                   lambda: client.get(f"{api}/practice", params=query, headers=auth),
+                   "DynamoDB = 1 Query + 1 BatchGetItem (the page's passages), " + AUTH, exactly(2, 1))
+    shown = {item["passage"]["text"] for item in page.json()["data"]["items"] if item["passage"]}
+    assert shown == set(PASSAGES.values()), page.text[:300]
+    for label, external_id, answer in (("multiple", "jee-multiple", {"selected_options": ["B", "A"]}),
+                                       ("numeric", "jee-numeric", {"numeric_answer": 19.62})):
+        body = {"question_id": content_id("question", BENCH_SOURCE, external_id), "confidence_rating": 4,
+                "time_taken_seconds": 40, "attempt_id": secrets.token_hex(8), **answer}
+        answered = measure(rows, counter, f"POST /questions/submit ({label})",
+                           partial(client.post, f"{api}/submit", json=body, headers=auth),
+                           "1 BatchGetItem + 1 TransactWriteItems; Redis: 1 mirror + 1 auth", exactly(2, 2, writes=1))
+        assert answered.json()["data"]["is_correct"] is True, answered.text[:300]
 
 
 CALIBRATION_ATTEMPTS = 500
@@ -315,13 +454,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     rows = run()
+    print_rows(rows)
+    return 1 if args.strict and any(row.ok is False for row in rows) else 0
+
+
+def print_rows(rows: list[Row]) -> None:
+    """The table: one line a row, its counts, its target and OK or OVER when checked."""
     width = max(len(row.endpoint) for row in rows)
-    print(f"{'endpoint':<{width}} {'status':>6} {'DynamoDB calls':>15} {'writes':>7} {'Redis round trips':>18}  target")
+    print(f"{'endpoint':<{width}} {'status':>6} {'DynamoDB calls':>15} {'writes':>7} {'Redis round trips':>18} "
+          f"{'S3 calls':>9}  target")
     for row in rows:
         verdict = "" if row.ok is None else ("OK" if row.ok else "OVER")
-        print(f"{row.endpoint:<{width}} {row.status:>6} {row.dynamodb:>15} {row.writes:>7} {row.redis:>18}  "
-              f"{row.target} {verdict}".rstrip())
-    return 1 if args.strict and any(row.ok is False for row in rows) else 0
+        print(f"{row.endpoint:<{width}} {row.status:>6} {row.dynamodb:>15} {row.writes:>7} {row.redis:>18} "
+              f"{row.s3:>9}  {row.target} {verdict}".rstrip())
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import Field
 
 from mindly.config import get_settings
@@ -13,7 +13,7 @@ from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_hand
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.schemas import AnswerData, PageOf, RequestBody, answers
-from mindly.services import leaderboard, questions
+from mindly.services import leaderboard, questions, reports
 
 app = create_app("questions")
 
@@ -147,6 +147,32 @@ class AttemptsPage(PageOf):
 @answers(AttemptsPage)
 def attempts(user: CurrentUser, page: PageNumber = 1, limit: Limit = 20, cursor: Cursor = None) -> Envelope:
     return Envelope(questions.attempts(user.id, page, limit, cursor))
+
+
+class ReportRequest(RequestBody):
+    reason: Literal["wrong_answer", "unclear", "typo", "other"]
+    comment: str | None = Field(default=None, max_length=reports.MAX_COMMENT)
+
+
+class QuestionReport(AnswerData):
+    """The student's open report of the question (a repeat while it is open answers the same one)."""
+
+    report_id: str
+    question_id: str
+    reason: Literal["wrong_answer", "unclear", "typo", "other"]
+    comment: str | None
+    status: Literal["open", "resolved"]
+    created_at: str = Field(description="UTC instant, YYYY-MM-DDTHH:MM:SSZ")
+
+
+@app.post(f"{API_PREFIX}/questions/{{question_id}}/reports", status_code=201,
+          responses={200: {"description": "The student's open report of this question, sent again"},
+                     **error_responses(404)}, operation_id="reportQuestion")
+@answers(QuestionReport)
+def report_question(user: CurrentUser, question_id: Annotated[str, Path(min_length=1, max_length=64)],
+                    body: ReportRequest) -> Envelope:
+    reported = reports.report_question(user.id, question_id, body.reason, body.comment, datetime.now(UTC))
+    return Envelope(reported.report, status_code=201 if reported.created else 200)
 
 
 handler = lambda_handler(app)

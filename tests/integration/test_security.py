@@ -430,6 +430,23 @@ def test_analytics_show_only_the_callers_answers_and_tests(bob_unchanged: Studen
         _not_bobs(answer, b)
 
 
+@isolates("POST /questions/{question_id}/reports")
+def test_a_report_of_a_question_is_the_reporting_students_own(bob_unchanged: Student, alice: Student) -> None:
+    # Given B's open report of a question, with B's comment
+    b, question_id = bob_unchanged, bob_unchanged.ids["wrong_question"]
+    path = f"{API}/questions/{question_id}/reports"
+    bobs = b.to("questions").post(path, {"reason": "unclear", "comment": "Bhavna mock wording"})
+    assert bobs.status in (200, 201), bobs
+    # When A reports the same question
+    alices = alice.to("questions").post(path, {"reason": "typo"})
+    # Then A opens A's own report (201, not B's answered back), and B's stays B's
+    assert alices.status == 201, alices
+    assert alices.data["report_id"] != bobs.data["report_id"] and alices.data["reason"] == "typo"
+    again = b.to("questions").post(path, {"reason": "other"})
+    assert (again.status, again.data["report_id"], again.data["reason"]) == (200, bobs.data["report_id"], "unclear")
+    _not_bobs(alices, b)
+
+
 @isolates("GET /auth/me", "POST /auth/logout", "POST /auth/logout-all")
 def test_me_and_logging_out_concern_only_the_caller(bob_unchanged: Student, alice: Student) -> None:
     # Given B signed in
@@ -464,10 +481,13 @@ def test_every_route_with_a_students_data_has_an_isolation_test() -> None:
     # And every route serving a student's own data is covered by an isolation test above
     assert per_student - set(ISOLATED) == set(), "routes without an isolation test"
     assert set(ISOLATED) - per_student == set(), "isolation tests for routes that do not exist"
-    # And the admin routes are the two imports (checked below) and the media upload (test_media.py)
-    assert {route.key for route in routes if route.admin} == {f"POST {API}/admin/questions/import",
-                                                              f"POST {API}/admin/flashcards/import",
-                                                              f"POST {API}/admin/media"}
+    # And the admin routes are the two imports (checked below), the media upload (test_media.py) and
+    # the content operations (test_content_operations.py refuses students on each)
+    assert {route.key for route in routes if route.admin} == {
+        f"POST {API}/admin/questions/import", f"POST {API}/admin/flashcards/import", f"POST {API}/admin/media",
+        f"GET {API}/admin/questions", f"PUT {API}/admin/questions/{{question_id}}",
+        f"POST {API}/admin/questions/{{question_id}}/retire", f"POST {API}/admin/questions/{{question_id}}/restore",
+        f"GET {API}/admin/reports", f"POST {API}/admin/reports/{{report_id}}/resolve"}
 
 
 # --- tokens -------------------------------------------------------------------------------------------

@@ -71,12 +71,15 @@ REPLAYS = [
 @pytest.fixture(scope="module")
 def module_content() -> dict[str, set[str]]:
     """Twelve questions (Physics and Chemistry, easy and hard) and six flashcards of this module."""
-    questions = [{"source": SOURCE, "external_id": f"q{n}", "exam_type": "NEET", "subject": subject,
+    # (ids carry the subject: the same external id twice is one record, and a re-import of it with
+    # other content updates it)
+    questions = [{"source": SOURCE, "external_id": f"{subject}-q{n}", "exam_type": "NEET", "subject": subject,
                   "topic": topic, "difficulty": "easy" if n % 2 else "hard", "stem": f"{SOURCE} {subject} {n}?",
                   "options": {"A": f"a{n}", "B": f"b{n}", "C": f"c{n}", "D": f"d{n}"}, "correct_option": "A",
                   "explanation": f"Because {n}."}
                  for subject, topic in TOPICS.items() for n in range(6)]
-    cards = [{"source": SOURCE, "external_id": f"c{n}", "exam_type": "NEET", "subject": subject, "topic": topic,
+    cards = [{"source": SOURCE, "external_id": f"{subject}-c{n}", "exam_type": "NEET", "subject": subject,
+              "topic": topic,
               "question": f"{SOURCE} {subject} card {n}?", "answer": f"Answer {n}", "difficulty": 1 + n}
              for subject, topic in TOPICS.items() for n in range(3)]
     for kind, records in (("question", questions), ("flashcard", cards)):

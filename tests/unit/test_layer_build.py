@@ -49,3 +49,4 @@ def test_the_layer_build_compiles_every_module_for_python_312(tmp_path: Path) ->
     flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
     assert flags == 0b01, "expected an unchecked-hash pyc (PEP 552 flags: hash-based, check_source off)"
     assert not list(package.rglob("*.pyc.*")) and (package / "domain" / "badges.json").is_file()
+    assert (package / "domain" / "exam_patterns.json").is_file()  # the mock-test patterns are data too

@@ -13,12 +13,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from mindly.domain import content, question_stats
-from mindly.exceptions import Conflict, NotFound, ValidationFailed
+from mindly.domain import content, question_stats, syllabus
+from mindly.exceptions import Conflict, InvalidExamType, NotFound, ValidationFailed
 from mindly.services import content as importing
 from mindly.services import pages
-from mindly.services import profile as profiles
-from mindly.services.questions import _filters as bank_filters
 from mindly.store import content as store
 from mindly.store import question_stats as stats_store
 
@@ -50,13 +48,33 @@ def _views(items: list[store.QuestionItem]) -> list[dict[str, Any]]:
     return [admin_view(item, texts, stats[str(item.question_id)]) for item in items]
 
 
+def _placement(exam: str, subject: str | None, topic: str | None) -> tuple[str | None, str | None]:
+    """Subject and topic filters in syllabus spelling (matched case-insensitively); a topic needs
+    its subject. 422 on the field otherwise."""
+    canonical_subject = canonical_topic = None
+    if subject:
+        canonical_subject = syllabus.canonical_subject(exam, subject)
+        if canonical_subject is None:
+            raise ValidationFailed(f"'{subject[:60]}' is not a subject of {exam}", field="subject")
+    if topic:
+        if canonical_subject is None:
+            raise ValidationFailed("topic needs subject", field="topic")
+        canonical_topic = syllabus.canonical_topic(exam, canonical_subject, topic)
+        if canonical_topic is None:
+            raise ValidationFailed(f"'{topic[:60]}' is not a topic of {canonical_subject}", field="topic")
+    return canonical_subject, canonical_topic
+
+
 def list_questions(admin_id: str, exam: str, subject: str | None, topic: str | None, status: str, page: int,
                    limit: int, cursor: str | None) -> dict[str, Any]:
     """GET /admin/questions: one Query a page on the exam's active or retired partition, then the
     answered page's statistics and passages in one batched read (ceil(16 x items / 100)
     BatchGetItems: 16 shards a question, 100 keys a request)."""
-    code = profiles.exam_code(exam)
-    subject, topic, _ = bank_filters(code, subject, topic, None)
+    code = syllabus.normalize_exam(exam)
+    if code is None:
+        raise InvalidExamType(f"Unknown exam type '{exam[:40]}'; expected one of {', '.join(syllabus.EXAM_TYPES)}",
+                              field="exam")
+    subject, topic = _placement(code, subject, topic)
     retired = status == RETIRED
     last_page: list[store.QuestionItem] = []
     views: dict[int, dict[str, Any]] = {}

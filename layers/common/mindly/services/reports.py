@@ -43,6 +43,13 @@ def report_view(item: store.ReportItem | store.OpenReportItem) -> dict[str, Any]
             "created_at": _utc(item.created_at), "resolution": resolution}
 
 
+def student_view(item: store.ReportItem | store.OpenReportItem) -> dict[str, Any]:
+    """A report as the student who made it sees it (no user id, no resolution)."""
+    view = report_view(item)
+    del view["user_id"], view["resolution"]
+    return view
+
+
 def report_question(user_id: str, question_id: str, reason: str, comment: str | None, now: datetime) -> Reported:
     """POST /questions/{id}/reports: one BatchGetItem (the question and the student's open report
     of it), then, for a new report, one TransactWriteItems. 404 for an unknown question."""
@@ -51,7 +58,7 @@ def report_question(user_id: str, question_id: str, reason: str, comment: str | 
         if question is None:
             raise NotFound("No such question")
         if held is not None:
-            return Reported(report_view(held), created=False)
+            return Reported(student_view(held), created=False)
         report_id = uuid.uuid4().hex
         report = store.ReportItem(*store.report_key(report_id), report_id=report_id, question_id=question_id,
                                   user_id=user_id, reason=reason, comment=comment or None, status=store.OPEN,
@@ -60,7 +67,7 @@ def report_question(user_id: str, question_id: str, reason: str, comment: str | 
             opened = store.open_report(report)
         except store.ReportResolvedMeanwhile:
             continue  # the open report the race found was resolved before it could be read: again
-        return Reported(report_view(opened.report), created=opened.created)
+        return Reported(student_view(opened.report), created=opened.created)
     raise NotFound("No such question")
 
 
