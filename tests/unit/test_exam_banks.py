@@ -391,6 +391,9 @@ def test_a_jee_problem_that_cannot_be_read_is_rejected_with_the_reason(problem: 
     ("Physics", "A convex lens of focal length 20 cm forms an image by refraction", "Optics"),
     ("Physics", "A string vibrates", "Oscillations and Waves"),  # "string" is not "ring"
     ("Physics", "A fluid of density 2 flows", "Laws of Motion"),  # nothing known: the default
+    # JEE Adv 2016 Paper 1's Rydberg-states problem ("nuclear charge $Z e$"): atomic, not electrostatics
+    ("Physics", "Highly excited states for hydrogen-like atoms (also called Rydberg states) with nuclear "
+                "charge $Z e$ are defined by their principal quantum number $n$", "Modern Physics"),
     ("Chemistry", "The spin only magnetic moment of the complex", "Coordination Compounds"),
     ("Chemistry", "Which reagent precipitates sulphide?", "Periodic Table"),
     ("Mathematics", r"Let $\int_{0}^{1} f(x) d x$ be the integral", "Integration"),

@@ -36,7 +36,8 @@ JEE_TOPICS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "Physics": (
         ("Modern Physics", ("photoelectr*", "work function", "work-function", "de broglie", "nucleus", "nuclei",
                             "decay*", "half-life", "radioactiv*", "x-ray*", "bohr", "photon*", "planck*",
-                            "binding energy", "fission", "fusion", "hydrogen atom", "electron*")),
+                            "binding energy", "fission", "fusion", "hydrogen atom", "hydrogen-like", "rydberg",
+                            "quantum number*", "electron*")),
         ("Optics", ("lens*", "mirror*", "refract*", "prism", "focal", "interference", "diffraction", "slit*",
                     "fringe*", "polari*", "optic*", "image", "object", "light")),
         ("Electromagnetic Induction", ("induct*", "induced", "inductance", "alternating", "ac source", "lc",
