@@ -136,6 +136,44 @@ def test_a_passage_is_stored_once_and_returned_with_each_of_its_questions(
     assert {content_store.get_question(_id(f"csat-{n}")).passage_id for n in (1, 2)} == {passage_id}  # type: ignore[union-attr]
 
 
+def _external_id_whose_id_starts_with(digit: str, stem: str) -> str:
+    """An external id whose question id starts with ``digit`` (ids are hashes: try names in turn)."""
+    return next(name for n in range(10_000) if _id(name := f"{stem}-{n}").startswith(digit))
+
+
+def test_a_passages_questions_come_one_after_another_in_practice(
+        admin: HandlerClient, auth_fn: Any, profile_fn: Any, questions_fn: Any) -> None:
+    # Given two questions of one passage whose ids sort far apart (0... and f...), and a question
+    # without a passage whose id sorts between them (8...)
+    records = [{**csat(0), "external_id": _external_id_whose_id_starts_with(digit, name), **changes}
+               for digit, name, changes in (
+                   ("0", "apart-a", {"passage": {"passage_id": "monsoon-apart", "text": PASSAGE + " (2)"}}),
+                   ("f", "apart-b", {"passage": {"passage_id": "monsoon-apart", "text": PASSAGE + " (2)"}}),
+                   ("8", "between", {"passage": None}))]
+    records = [{k: v for k, v in record.items() if v is not None} for record in records]
+    for n, record in enumerate(records):
+        record["stem"] = f"Apart question {n}?"
+        record["options"] = {letter: f"{text} apart {n}" for letter, text in record["options"].items()}
+    imported = admin.post(f"{API}/admin/questions/import", records)
+    assert imported.status == 200 and imported.data["errors"] == [], imported
+    # When the whole topic is paged through
+    upsc = _student(auth_fn, profile_fn, questions_fn, "UPSC")
+    listed: list[str] = []
+    cursor: str | None = None
+    while True:
+        query = {"subject": "CSAT", "topic": "Reading Comprehension", "limit": "100"}
+        page = upsc.get(f"{API}/questions/practice", query={**query, **({"cursor": cursor} if cursor else {})})
+        assert page.status == 200, page
+        listed += [item["question_id"] for item in page.data["items"]]
+        cursor = page.data["next_cursor"]
+        if cursor is None:
+            break
+    # Then the passage's questions stand next to each other, not on either side of the other one
+    first, second = sorted(listed.index(_id(record["external_id"])) for record in records[:2])
+    assert second == first + 1, (first, second)
+    assert _id(records[2]["external_id"]) in listed
+
+
 # --- submit --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("external_id", "answer", "field"), [

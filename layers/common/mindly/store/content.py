@@ -4,7 +4,8 @@
 re-import addresses the same item. Two GSIs serve the practice filters with one Query per page:
 
 - ``by_exam``: pk ``EXAM#<exam>`` (questions) or ``DECK#<exam>`` (flashcards), sk
-  ``<subject>#<topic>#<id>``: exam, exam+subject, exam+subject+topic (begins_with);
+  ``<subject>#<topic>#<id>`` (``<subject>#<topic>#P:<passage>#<id>`` for a passage's questions, which
+  so come together): exam, exam+subject, exam+subject+topic (begins_with);
 - ``by_difficulty`` (questions only): pk ``EXAM#<exam>#<difficulty>``, same sk: the same filters
   with a difficulty.
 
@@ -117,6 +118,13 @@ def _sort_key(subject: str, topic: str, item_id: str) -> str:
     return SEPARATOR.join((subject, topic, item_id))
 
 
+def question_sort_key(subject: str, topic: str, question_id: str, passage_id: str | None) -> str:
+    """A question's place in its exam's indexes: by subject and topic, then the questions of one
+    passage together (``P:<passage>#<question>``), so a practice page shows a passage's questions
+    one after another rather than scattered over the topic."""
+    return _sort_key(subject, topic, f"P:{passage_id}{SEPARATOR}{question_id}" if passage_id else question_id)
+
+
 def passage_key(passage_id: str) -> tuple[str, str]:
     return f"PASSAGE#{passage_id}", "PASSAGE"
 
@@ -124,7 +132,8 @@ def passage_key(passage_id: str) -> tuple[str, str]:
 def question_item(question: Question, version: int = 1, retired_at: datetime | None = None) -> QuestionItem:
     """The item of a question at ``version``; retired (``retired_at``) it is keyed out of practice."""
     pk, sk = question_key(question.question_id)
-    sort_key = _sort_key(question.subject, question.topic, question.question_id)
+    sort_key = question_sort_key(question.subject, question.topic, question.question_id,
+                                 question.passage.passage_id if question.passage else None)
     answer = None
     if question.answer is not None:
         answer = {"low": str(question.answer.low), "high": str(question.answer.high)}
@@ -345,7 +354,7 @@ def retire_question(item: QuestionItem, now: datetime) -> bool:
 
 def restore_question(item: QuestionItem) -> bool:
     """Put a retired question back into practice (one UpdateItem), only while it is as read."""
-    sort_key = _sort_key(item.subject, item.topic, item.question_id)
+    sort_key = question_sort_key(item.subject, item.topic, item.question_id, item.passage_id)
     return _update_at_version(item, [QuestionItem.retired_at.remove(),
                                      QuestionItem.gsi1_pk.set(bank_partition(item.exam_type, False)),
                                      QuestionItem.gsi2_pk.set(f"EXAM#{item.exam_type}#{item.difficulty}"),
