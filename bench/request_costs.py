@@ -337,6 +337,47 @@ def content_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str,
                            partial(client.post, f"{api}/submit", json=body, headers=auth),
                            "1 BatchGetItem + 1 TransactWriteItems; Redis: 1 mirror + 1 auth", exactly(2, 2, writes=1))
         assert answered.json()["data"]["is_correct"] is True, answered.text[:300]
+    content_operation_rows(rows, counter, client, auth, admin)
+
+
+def content_operation_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str, str],
+                           admin: dict[str, str]) -> None:
+    """The admin's content operations and a student's report, on the questions ``content_rows``
+    imported (every admin route also reads the admin's account: 1 GetItem)."""
+    from mindly.domain.content import content_id
+
+    question_id = content_id("question", BENCH_SOURCE, "jee-numeric")
+    filters = {"exam": "JEE", "subject": "Physics", "topic": "Kinematics", "limit": 5}
+    listed = measure(rows, counter, "GET /admin/questions (5 a page)",
+                     lambda: client.get("/api/v1/admin/questions", params=filters, headers=admin),
+                     "DynamoDB = 1 GetItem (admin) + 1 Query + 1 BatchGetItem (16 statistics shards a question)",
+                     exactly(3, 1, writes=0))
+    record = next(item["record"] for item in listed.json()["data"]["items"] if item["question_id"] == question_id)
+    record["stem"] += " (edited)"
+    measure(rows, counter, "PUT /admin/questions/{id} (a new version)",
+            lambda: client.put(f"/api/v1/admin/questions/{question_id}", json=record, headers=admin),
+            "DynamoDB = 1 GetItem (admin) + 1 GetItem + 1 conditional PutItem + 1 BatchGetItem (its statistics)",
+            exactly(4, 1, writes=1))
+    for action in ("retire", "restore"):
+        measure(rows, counter, f"POST /admin/questions/{{id}}/{action}",
+                partial(client.post, f"/api/v1/admin/questions/{question_id}/{action}", headers=admin),
+                "DynamoDB = 1 GetItem (admin) + 1 GetItem + 1 UpdateItem + 1 BatchGetItem (its statistics)",
+                exactly(4, 1, writes=1))
+    reported = measure(rows, counter, "POST /questions/{id}/reports",
+                       lambda: client.post(f"/api/v1/questions/{question_id}/reports", json={"reason": "unclear"},
+                                           headers=auth),
+                       "1 BatchGetItem + 1 TransactWriteItems (report, guard, open count), " + AUTH,
+                       exactly(2, 1, writes=1))
+    measure(rows, counter, "POST /questions/{id}/reports (repeat)",
+            lambda: client.post(f"/api/v1/questions/{question_id}/reports", json={"reason": "unclear"}, headers=auth),
+            "1 BatchGetItem (the open report answers), " + AUTH, exactly(1, 1, writes=0))
+    measure(rows, counter, "GET /admin/reports",
+            lambda: client.get("/api/v1/admin/reports", params={"status": "open"}, headers=admin),
+            "DynamoDB = 1 GetItem (admin) + 1 Query", exactly(2, 1, writes=0))
+    report_id = reported.json()["data"]["report_id"]
+    measure(rows, counter, "POST /admin/reports/{id}/resolve",
+            lambda: client.post(f"/api/v1/admin/reports/{report_id}/resolve", json={"action": "fixed"}, headers=admin),
+            "DynamoDB = 1 GetItem (admin) + 1 GetItem + 1 TransactWriteItems", exactly(3, 1, writes=1))
 
 
 CALIBRATION_ATTEMPTS = 500
