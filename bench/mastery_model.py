@@ -56,8 +56,8 @@ class Config:
 
     students: int = 400
     topics: int = 4
-    questions_per_topic: int = 120
-    answers_per_topic: int = 60  # each student, each topic, distinct questions
+    questions_per_topic: int = 150
+    answers_per_topic: int = 100  # each student, each topic, distinct questions
     student_spread: float = 1.0  # sd of a student's general level
     topic_spread: float = 0.5  # sd of a student's offset in one topic
     label_spread: float = 0.6  # sd of a question's true b around its label's prior

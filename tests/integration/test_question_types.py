@@ -353,3 +353,14 @@ def test_a_question_referring_to_a_missing_figure_is_refused_at_import(admin: Ha
     assert (answer.data["imported"], len(answer.data["errors"])) == (0, 1)
     assert "never-uploaded-01 not uploaded" in answer.data["errors"][0]["error"]
     assert content_store.get_question(_id("num-no-figure")) is None
+
+
+def test_subject_accuracy_counts_every_type(jee: HandlerClient, analytics_fn: Any) -> None:
+    # Given a right numeric answer, a wrong multiple answer and a right single one
+    assert _submit(jee, _id("num-1"), numeric_answer=0.5).data["is_correct"] is True
+    assert _submit(jee, _id("multi-1"), selected_options=["A"]).data["is_correct"] is False
+    # Then subject accuracy counts both in JEE Physics, exactly
+    subjects = HandlerClient(analytics_fn, token=jee.token).get(f"{API}/analytics/subjects", query={"exam": "JEE"})
+    assert subjects.status == 200, subjects
+    [physics] = [row for row in subjects.data if row["subject"] == "Physics"]
+    assert (physics["attempts"], physics["correct"], physics["accuracy"]) == (2, 1, 0.5)
