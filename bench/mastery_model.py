@@ -16,10 +16,11 @@ calibration table of predicted vs observed success; and how many answers a new s
 the model's predicted chance on a reference question (4 options, b = 0) is within 0.1 of the true
 one, and stays there.
 
-    .venv/bin/python -m bench.mastery_model [--students 400] [--seed 7] [--strict]
+    .venv/bin/python -m bench.mastery_model [--students 400] [--seed 7] [--other-seeds 4] [--strict]
 
-Deterministic for a seed; a few seconds. ``--strict`` exits 1 when the target (AUC >= 0.75 and a
-lower log loss than both baselines) is missed.
+Deterministic for a seed; about 20 seconds with the summary of further seeds (4 by default).
+``--strict`` exits 1 when the target (AUC >= 0.75 and a lower log loss than both baselines) is
+missed on ``--seed``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import random
 import statistics
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,6 +49,8 @@ REFERENCE_CHANCE = mastery.chance_of(4)
 LABEL_SHARES = (("easy", 0.3), ("medium", 0.4), ("hard", 0.3))
 OPTION_SHARES = ((4, 0.5), (5, 0.25), (0, 0.25))  # k options; 0 = numeric
 CALIBRATION_BINS = 10
+OTHER_SEEDS = 4
+EXPERIENCE_BANDS = ((0, 10), (10, 30), (30, 60), (60, 10**9))
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class Result:
     truth: Scores
     answers_to_settle: list[int]  # per student topic; answers_per_topic + 1 when it never settled
     answers_per_topic: int
+    experience: list[int] = field(default_factory=list)  # per answer: the student topic's answers before it
 
 
 def log_loss(predicted: Sequence[float], outcomes: Sequence[bool]) -> float:
@@ -212,9 +216,11 @@ def simulate(config: Config) -> Result:
         q_right, q_answered = question_tally[index]
         result.question_baseline.add((q_right + 1) / (q_answered + 2), correct)
         result.truth.add(true_p, correct)
+        result.experience.append(ability.answers)
 
         abilities[key] = learned = mastery.update_student(ability, seen, question.chance, correct)
-        evidence[index] = _learn_question(evidence[index], QuestionAnswer(ability.theta, seen, question.chance, correct))
+        message = QuestionAnswer(ability.theta, seen, question.chance, correct)
+        evidence[index] = _learn_question(evidence[index], message)
         student_tally[key] = (right + (1 if correct else 0), answered + 1)
         question_tally[index] = (q_right + (1 if correct else 0), q_answered + 1)
         _track_settling(settled, key, learned, theta)
@@ -270,8 +276,8 @@ def report(config: Config, result: Result) -> str:
              f"50/25/25 %), seed {config.seed}", "",
              "| predictor | answers | log loss | AUC | Brier |", "|---|---:|---:|---:|---:|"]
     for scores in (result.model, result.student_baseline, result.question_baseline, result.truth):
-        lines.append(f"| {scores.name} | {len(scores.outcomes):,} | {log_loss(scores.predicted, scores.outcomes):.4f} "
-                     f"| {auc(scores.predicted, scores.outcomes):.4f} | {brier(scores.predicted, scores.outcomes):.4f} |")
+        p, y = scores.predicted, scores.outcomes
+        lines.append(f"| {scores.name} | {len(y):,} | {log_loss(p, y):.4f} | {auc(p, y):.4f} | {brier(p, y):.4f} |")
     met, missed = target_met(result)
     lines += ["", f"target (AUC >= {TARGET_AUC}, log loss below both baselines): "
               + ("MET" if met else "MISSED: " + "; ".join(missed)), "",
@@ -279,6 +285,17 @@ def report(config: Config, result: Result) -> str:
               "| predicted | answers | mean predicted | observed |", "|---|---:|---:|---:|"]
     for label, count, mean_p, observed in calibration_table(result.model.predicted, result.model.outcomes):
         lines.append(f"| {label} | {count:,} | {mean_p:.3f} | {observed:.3f} |")
+    lines += ["", "the model by how many answers the student topic had already given:", "",
+              "| answers before | predictions | log loss | AUC | truth's AUC |", "|---|---:|---:|---:|---:|"]
+    for low, high in EXPERIENCE_BANDS:
+        chosen = [i for i, seen in enumerate(result.experience) if low <= seen < high]
+        if chosen:
+            model_p = [result.model.predicted[i] for i in chosen]
+            truth_p = [result.truth.predicted[i] for i in chosen]
+            outcomes = [result.model.outcomes[i] for i in chosen]
+            band = f"{low}-{high - 1}" if high < 10**9 else f"{low}+"
+            lines.append(f"| {band} | {len(chosen):,} | {log_loss(model_p, outcomes):.4f} "
+                         f"| {auc(model_p, outcomes):.4f} | {auc(truth_p, outcomes):.4f} |")
     settle = result.answers_to_settle
     never = sum(1 for n in settle if n > result.answers_per_topic)
     lines += ["", f"answers a new student topic needs before the predicted chance on a reference question "
@@ -298,13 +315,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--students", type=int, default=Config.students)
     parser.add_argument("--seed", type=int, default=Config.seed)
-    parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
+    parser.add_argument("--other-seeds", type=int, default=OTHER_SEEDS,
+                        help="how many further seeds to summarise (the spread of the same population)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed on --seed")
     args = parser.parse_args(argv)
     config = Config(students=args.students, seed=args.seed)
     result = simulate(config)
     print(report(config, result))
+    if args.other_seeds:
+        print()
+        print(seed_summary([replace(config, seed=config.seed + i) for i in range(args.other_seeds + 1)]))
     met, _ = target_met(result)
     return 1 if args.strict and not met else 0
+
+
+def seed_summary(configs: Sequence[Config]) -> str:
+    """One row per seed: the model's AUC and log loss against the baselines' and the truth's."""
+    lines = ["the same population, other seeds:", "",
+             "| seed | model AUC | truth AUC | model log loss | student baseline | question baseline | target |",
+             "|---:|---:|---:|---:|---:|---:|---|"]
+    for config in configs:
+        result = simulate(config)
+        met, _ = target_met(result)
+        losses = [log_loss(s.predicted, s.outcomes) for s in (result.model, result.student_baseline,
+                                                              result.question_baseline)]
+        lines.append(f"| {config.seed} | {auc(result.model.predicted, result.model.outcomes):.4f} "
+                     f"| {auc(result.truth.predicted, result.truth.outcomes):.4f} | {losses[0]:.4f} "
+                     f"| {losses[1]:.4f} | {losses[2]:.4f} | {'met' if met else 'missed'} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
