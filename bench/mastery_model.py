@@ -33,6 +33,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 LAYER = REPO / "layers" / "common"
@@ -49,6 +50,7 @@ REFERENCE_CHANCE = mastery.chance_of(4)
 LABEL_SHARES = (("easy", 0.3), ("medium", 0.4), ("hard", 0.3))
 OPTION_SHARES = ((4, 0.5), (5, 0.25), (0, 0.25))  # k options; 0 = numeric
 CALIBRATION_BINS = 10
+T = TypeVar("T")
 OTHER_SEEDS = 4
 EXPERIENCE_BANDS = ((0, 10), (10, 30), (30, 60), (60, 10**9))
 
@@ -150,7 +152,7 @@ def calibration_table(predicted: Sequence[float], outcomes: Sequence[bool]) -> l
     return rows
 
 
-def _draw(rng: random.Random, shares: Sequence[tuple[object, float]]) -> object:
+def _draw(rng: random.Random, shares: Sequence[tuple[T, float]]) -> T:
     return rng.choices([value for value, _ in shares], weights=[weight for _, weight in shares])[0]
 
 
@@ -158,8 +160,8 @@ def _bank(config: Config, rng: random.Random) -> list[TrueQuestion]:
     questions = []
     for topic in range(config.topics):
         for _ in range(config.questions_per_topic):
-            label = str(_draw(rng, LABEL_SHARES))
-            options = int(str(_draw(rng, OPTION_SHARES)))
+            label = _draw(rng, LABEL_SHARES)
+            options = _draw(rng, OPTION_SHARES)
             b = mastery.DIFFICULTY_PRIORS[label] + rng.gauss(0.0, config.label_spread)
             questions.append(TrueQuestion(topic, b, label, mastery.chance_of(options)))
     return questions

@@ -229,6 +229,11 @@ def replace_question(item: QuestionItem, previous_hash: str | None, retired: boo
                  else QuestionItem.content_hash.does_not_exist()) & QuestionItem.pk.exists()
     if retired is not None:
         condition &= QuestionItem.retired_at.exists() if retired else QuestionItem.retired_at.does_not_exist()
+    return _saved_if(item, condition)
+
+
+def _saved_if(item: QuestionItem, condition: Any) -> bool:
+    """Put ``item`` under ``condition``: False when the condition does not hold (nothing written)."""
     try:
         item.save(condition=condition)
     except PutError as exc:
@@ -273,17 +278,18 @@ def query_page(kind: str, exam: str, subject: str | None, topic: str | None, dif
     exclusive_start = {name: {"S": value} for name, value in start.items()} if start else None
     results = index.query(hash_key, condition, limit=limit + 1, page_size=limit + 1,
                           last_evaluated_key=exclusive_start)
-    items = list(results)
+    return index_page(list(results), limit, ("gsi2_pk", "gsi2_sk") if difficulty else ("gsi1_pk", "gsi1_sk"))
+
+
+def index_page(items: list[Any], limit: int, index_keys: tuple[str, str] = ("gsi1_pk", "gsi1_sk")) -> Page:
+    """A page from an index Query that asked for ``limit`` + 1 items: the first ``limit``, and the
+    key the next page resumes after (the table's and the index's keys of the last one) when the
+    extra item says more follow."""
     if len(items) <= limit:
         return Page(items, None)
     items = items[:limit]
     last = items[-1]
-    key = {"pk": last.pk, "sk": last.sk}
-    if difficulty:
-        key.update(gsi2_pk=last.gsi2_pk, gsi2_sk=last.gsi2_sk)
-    else:
-        key.update(gsi1_pk=last.gsi1_pk, gsi1_sk=last.gsi1_sk)
-    return Page(items, key)
+    return Page(items, {"pk": last.pk, "sk": last.sk, **{name: getattr(last, name) for name in index_keys}})
 
 
 def deck_start_key(exam: str, deck_sort_key: str) -> dict[str, str]:
@@ -322,13 +328,7 @@ def save_question_version(item: QuestionItem, read_version: int | None, retired:
     for the other)."""
     condition = QuestionItem.pk.exists() & _at_version(read_version)
     condition &= QuestionItem.retired_at.exists() if retired else QuestionItem.retired_at.does_not_exist()
-    try:
-        item.save(condition=condition)
-    except PutError as exc:
-        if response_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return _saved_if(item, condition)
 
 
 def _update_at_version(item: QuestionItem, actions: list[Any], retired: bool) -> bool:
@@ -370,8 +370,4 @@ def bank_page(exam: str, subject: str | None, topic: str | None, retired: bool, 
     exclusive_start = {name: {"S": value} for name, value in start.items()} if start else None
     items = list(QuestionItem.by_exam.query(bank_partition(exam, retired), condition, limit=limit + 1,
                                             page_size=limit + 1, last_evaluated_key=exclusive_start))
-    if len(items) <= limit:
-        return Page(items, None)
-    items = items[:limit]
-    last = items[-1]
-    return Page(items, {"pk": last.pk, "sk": last.sk, "gsi1_pk": last.gsi1_pk, "gsi1_sk": last.gsi1_sk})
+    return index_page(items, limit)

@@ -22,7 +22,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from mindly.store import question_stats
-from mindly.store.content import QuestionItem, question_key
+from mindly.store.content import Page, QuestionItem, index_page, question_key
 from mindly.store.errors import OutcomeUnknown, cancellation_codes, response_code
 from mindly.store.models import ContentTable, batch_read, connection_of
 
@@ -152,18 +152,9 @@ def resolve(report: ReportItem, action: str, note: str | None, by: str, now: dat
     return True
 
 
-class Page(NamedTuple):
-    items: list[ReportItem]
-    last_key: dict[str, str] | None
-
-
 def reports_page(status: str, limit: int, start: dict[str, str] | None) -> Page:
     """One page of the reports in ``status``, newest first: one Query of ``limit`` + 1 items."""
     exclusive_start = {name: {"S": value} for name, value in start.items()} if start else None
     items = list(ReportItem.by_exam.query(status_partition(status), scan_index_forward=False, limit=limit + 1,
                                           page_size=limit + 1, last_evaluated_key=exclusive_start))
-    if len(items) <= limit:
-        return Page(items, None)
-    items = items[:limit]
-    last = items[-1]
-    return Page(items, {"pk": last.pk, "sk": last.sk, "gsi1_pk": last.gsi1_pk, "gsi1_sk": last.gsi1_sk})
+    return index_page(items, limit)
