@@ -297,3 +297,89 @@ def test_a_roadmap_is_requested_and_generated_by_the_local_worker(server: str) -
         assert job["status"] == "done", job
         assert job["roadmap"]["source"] == "offline" and job["roadmap"]["total_weeks"] == 17
         assert client.get("/roadmaps/latest").json()["data"]["job_id"] == queued.json()["data"]["job_id"]
+
+
+def _cli_admin(server: str, state_file: Path, email: str) -> dict[str, str]:
+    """An admin made by the CLI from a second terminal (as the import test does), logged in."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("UPSTASH_", "AWS_ENDPOINT_URL")) and k != "JWT_SECRET"}
+    env["MINDLY_ADMIN_PASSWORD"] = "Admin-password-1"
+    done = subprocess.run([sys.executable, "-m", "infra.cli", "--state-file", str(state_file), "create-admin", email],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    login = httpx.post(f"{server}/api/v1/auth/login", json={"email": email, "password": "Admin-password-1"})
+    return {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+
+
+def test_every_question_type_goes_from_an_admin_upload_to_a_students_report(server: str, state_file: Path) -> None:
+    # Given an admin who uploads a figure through the signed URL (to the stack's own S3)
+    admin = _cli_admin(server, state_file, "content@mindly.local")
+    figure = b"\x89PNG\r\n\x1a\n" + b"\x01" * 40
+    target = httpx.post(f"{server}/api/v1/admin/media", headers=admin,
+                        json={"content_type": "image/png", "bytes": len(figure)}).json()["data"]
+    assert httpx.put(target["upload_url"], content=figure, headers={"Content-Type": "image/png"}).status_code == 200
+    # And imports a multiple-correct LaTeX question, a numeric one with the figure, and two
+    # questions of one passage
+    base = {"source": "e2e-types", "exam_type": "JEE", "subject": "Physics", "difficulty": "hard", "explanation": None}
+    passage = {"passage_id": "p1", "text": "Light bends when it enters glass.\nThat is refraction."}
+    records = [
+        {**base, "external_id": "m", "topic": "Optics", "type": "multiple", "format": "latex",
+         "stem": "Which hold for a thin lens of power $P$?", "correct_options": ["A", "C"],
+         "options": {"A": "$f = 1/P$", "B": "$f = P$", "C": "$P > 0$ converges", "D": "$P$ is in metres"}},
+        {**base, "external_id": "n", "topic": "Optics", "type": "numeric", "stem": "Focal length (m) of a 2 D lens?",
+         "answer": {"value": 0.5, "tolerance": 0.01}, "media": [{"media_id": target["media_id"], "alt": "a lens"}]},
+        *({**base, "external_id": f"p{n}", "topic": "Optics", "stem": f"Passage question {n}?", "passage": passage,
+           "options": {"A": f"bends {n}", "B": f"stops {n}", "C": f"reflects {n}", "D": f"splits {n}"},
+           "correct_option": "A"} for n in (1, 2)),
+    ]
+    imported = httpx.post(f"{server}/api/v1/admin/questions/import", headers=admin, json=records).json()["data"]
+    assert (imported["imported"] + imported["skipped"], imported["errors"]) == (4, []), imported
+    with httpx.Client(base_url=f"{server}/api/v1") as client:
+        # When a JEE student practises Optics and answers each type
+        auth = _new_student(client, "JEE")
+        items = {item["stem"]: item for item in _all_practice(client, auth, {"subject": "Physics", "topic": "Optics"})}
+        multi, number = items["Which hold for a thin lens of power $P$?"], items["Focal length (m) of a 2 D lens?"]
+        assert (multi["type"], number["type"], "options" in number) == ("multiple", "numeric", False)
+        assert items["Passage question 1?"]["passage"]["text"] == passage["text"]
+        assert httpx.get(number["media"][0]["url"]).content == figure
+        answers = [client.post("/questions/submit", headers=auth, json={
+            "question_id": question["question_id"], "confidence_rating": 4, "time_taken_seconds": 30, **given}).json()
+            for question, given in ((multi, {"selected_options": ["C", "A"]}), (number, {"numeric_answer": 0.7}),
+                                    (items["Passage question 2?"], {"selected_option": "B"}))]
+        # Then each is graded by its type and says its key in its own field
+        assert [a["data"]["is_correct"] for a in answers] == [True, False, False]
+        assert answers[1]["data"]["answer"] == {"value": 0.5, "tolerance": 0.01}
+        attempts = client.get("/questions/attempts", headers=auth).json()["data"]["items"]
+        assert [a["type"] for a in attempts] == ["single", "numeric", "multiple"]
+        # And a report reaches the admin's list, with the question's statistics
+        reported = client.post(f"/questions/{number['question_id']}/reports", headers=auth, json={"reason": "unclear"})
+        assert reported.status_code == 201, reported.text
+    reports = httpx.get(f"{server}/api/v1/admin/reports", headers=admin, params={"status": "open"}).json()["data"]
+    assert number["question_id"] in {r["question_id"] for r in reports["items"]}
+    listed = httpx.get(f"{server}/api/v1/admin/questions", headers=admin,
+                       params={"exam": "JEE", "subject": "Physics", "topic": "Optics", "limit": 100}).json()["data"]
+    stats = next(q["stats"] for q in listed["items"] if q["question_id"] == number["question_id"])
+    assert (stats["attempts"], stats["correct"], stats["reports_open"]) == (1, 0, 1)
+
+
+def _new_student(client: httpx.Client, exam: str) -> dict[str, str]:
+    email = f"types.{time.time_ns()}@example.com"
+    token = client.post("/auth/register", json={"email": email, "password": "Student-pass-1", "name": "Tara"}
+                        ).json()["data"]["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    profile = {"exam_type": exam, "level": "advanced", "study_hours_per_day": 4, "target_date": "2035-01-01",
+               "weak_subjects": []}
+    assert client.put("/profile", headers=auth, json=profile).status_code == 200
+    return auth
+
+
+def _all_practice(client: httpx.Client, auth: dict[str, str], query: dict[str, str]) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = []
+    cursor: str | None = None
+    while True:
+        page = client.get("/questions/practice", headers=auth,
+                          params={**query, "limit": "100", **({"cursor": cursor} if cursor else {})}).json()["data"]
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
