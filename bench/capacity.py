@@ -96,10 +96,16 @@ OUTSIDE_MIX: tuple[tuple[str, float, float, str], ...] = (
     # (mix-style row, a student's requests a day, p95 ms, why)
     ("GET /profile", 1, 50, "read at every app start (the mix leaves it out)"),
     ("GET /syllabus/{exam}", 1 / 7, 20, "the syllabus screen once a week (no I/O)"),
+    # Mock tests (functions/mock_tests): a tenth of the students sits one a day.
+    ("POST /mock-tests", 0.1, 2000, "a paper assembled from ~20 Queries of the bank"),
+    ("PUT /mock-tests/{mock_test_id}/answers/{number}", 10, 80, "about 100 saves a test"),
+    ("POST /mock-tests/{mock_test_id}/submit", 0.1, 3000, "scoring and ~14 chunk transactions"),
+    ("GET /mock-tests/{mock_test_id}", 0.3, 300, "resuming, then the review"),
 )
-# Functions no student request reaches: the admin imports (a person at a time) and the hourly job
-# (one run at a time; its retry may overlap the next hour's run, which the job's cursor allows).
-FIXED_CONCURRENCY = {"AdminFunction": 2, "DailyStreaksFunction": 2}
+# Functions no student request reaches: the admin imports (a person at a time), the hourly job (one
+# run at a time; its retry may overlap the next hour's run, which the job's cursor allows) and the
+# mock-test sweep (a run every five minutes).
+FIXED_CONCURRENCY = {"AdminFunction": 2, "DailyStreaksFunction": 2, "MockSweepFunction": 2}
 
 _ROW = re.compile(r"(GET|POST|PUT|PATCH|DELETE) (/\S+)")
 

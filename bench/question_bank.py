@@ -398,6 +398,37 @@ def submit_rows(rows: list[Row], counter: request_costs.Counter, client: Any, au
             "DynamoDB = 1 Query, " + AUTH, exactly(1, 1, writes=0))
 
 
+def mock_test_rows(rows: list[Row], counter: request_costs.Counter, client: Any, auth: dict[str, str]) -> None:
+    """Full mock tests assembled from the whole bank (assembly reads one Query per subject: JEE Main
+    has 3 subjects, UPSC GS Paper I 7), then a JEE Main paper answered in full and submitted (75
+    questions: 5 finishing chunks)."""
+    from mindly.store import content as content_store
+
+    api = "/api/v1/mock-tests"
+    for pattern_id, subjects in (("jee-main-paper-1", 3), ("upsc-gs1", 7)):
+        started = measure(rows, counter, f"POST /mock-tests ({pattern_id})", partial(
+            client.post, api, json={"pattern_id": pattern_id}, headers=auth),
+            f"DynamoDB = 3 + {subjects} subjects (+ a page past each 1 MB, + 1 BatchGetItem of passages), "
+            + AUTH, request_costs.within(dynamodb=3 + 2 * subjects + 1, redis=1, writes=1))
+        assert started.status_code == 201, started.text[:300]
+    paper = client.post(api, json={"pattern_id": "jee-main-paper-1"}, headers=auth).json()["data"]
+    test_id = paper["mock_test_id"]
+    for section in paper["sections"]:
+        for item in section["questions"]:
+            stored = content_store.get_question(item["question"]["question_id"])
+            assert stored is not None
+            question = content_store.question_of(stored)
+            given = ({"numeric_answer": float(question.answer.value or question.answer.low)}
+                     if question.answer is not None else {"selected_option": question.correct_option})
+            client.put(f"{api}/{test_id}/answers/{item['number']}", json={**given, "time_spent_seconds": 90},
+                       headers=auth).raise_for_status()
+    chunks = 5
+    measure(rows, counter, "POST /mock-tests/{id}/submit (JEE Main, 75 answers)", partial(
+        client.post, f"{api}/{test_id}/submit", headers=auth),
+        f"DynamoDB = 11 + 2 a chunk of 15 ({chunks} chunks), " + "Redis: 1 mirror + 1 auth",
+        exactly(11 + 2 * chunks, 2, writes=3 + chunks))
+
+
 # --- the run -----------------------------------------------------------------------------------------
 
 def upload_images(count: int) -> list[str]:
@@ -465,6 +496,7 @@ def run(size: int, sample: int, seed: int) -> tuple[list[ImportRow], list[str], 
         rows: list[Row] = []
         practice_rows(rows, counter, client, auth, records)
         submit_rows(rows, counter, client, auth, records)
+        mock_test_rows(rows, counter, client, auth)
     finally:
         stack.stop()
     return imports, notes, rows, wrong, mix

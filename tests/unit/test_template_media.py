@@ -74,14 +74,17 @@ def test_the_bucket_policy_refuses_plain_http_and_old_tls_on_bucket_and_objects(
     assert all(s["Effect"] == "Deny" for s in statements.values())
 
 
-def test_only_admin_and_questions_reach_the_bucket_with_exactly_their_actions(template: dict[str, Any]) -> None:
+def test_only_admin_questions_and_mock_tests_reach_the_bucket_with_exactly_their_actions(
+        template: dict[str, Any]) -> None:
     # Given every function's S3 statements
     by_function = {f.logical_id: _s3_grants(template, f.logical_id) for f in cfn.functions(template)}
     objects = str(MEDIA_OBJECTS)
     # Then the admin function may PUT (the presigned upload) and GET (HeadObject at import) media objects
     assert by_function.pop("AdminFunction") == {("s3:PutObject", objects), ("s3:GetObject", objects)}
-    # And the questions function may only GET them (the presigned views on practice items)
+    # And the questions and mock tests functions may only GET them (the presigned views on practice
+    # items and on a paper's questions)
     assert by_function.pop("QuestionsFunction") == {("s3:GetObject", objects)}
+    assert by_function.pop("MockTestsFunction") == {("s3:GetObject", objects)}
     # And no other function holds any S3 grant
     assert {fn: grants for fn, grants in by_function.items() if grants} == {}
 
@@ -91,6 +94,7 @@ def test_the_functions_that_use_the_bucket_are_given_its_name(template: dict[str
     # Then both users of the bucket read its name from MEDIA_BUCKET, which the local stack fills too
     assert env["AdminFunction"]["MEDIA_BUCKET"] == {"Ref": "MediaBucket"}
     assert env["QuestionsFunction"]["MEDIA_BUCKET"] == {"Ref": "MediaBucket"}
+    assert env["MockTestsFunction"]["MEDIA_BUCKET"] == {"Ref": "MediaBucket"}
     assert cfn.bucket_env_vars(template) == {"MediaBucket": "MEDIA_BUCKET"}
 
 

@@ -49,6 +49,14 @@ class BadRequest(ValidationFailed):
     default_message = "Malformed request"
 
 
+class InsufficientContent(MindlyError):
+    """The question bank cannot fill a mock test's pattern; ``errors`` list what is missing."""
+
+    code = "INSUFFICIENT_CONTENT"
+    status = 422
+    default_message = "The question bank cannot fill this pattern"
+
+
 class InvalidExamType(MindlyError):
     code = "INVALID_EXAM_TYPE"
     status = 422
@@ -87,6 +95,14 @@ class Conflict(MindlyError):
     code = "CONFLICT"
     status = 409
     default_message = "Conflict"
+
+
+class DeadlinePassed(MindlyError):
+    """A mock test's answer saved after its deadline, outside its section's window, or once it is finished."""
+
+    code = "DEADLINE_PASSED"
+    status = 409
+    default_message = "The test's time is over"
 
 
 class PayloadTooLarge(MindlyError):

@@ -17,14 +17,14 @@ gives on the published mark sheets, -0.66 for a 2-mark GS Paper I question and -
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mindly.domain import syllabus
 from mindly.domain.content import QUESTION_TYPES, json_number
@@ -41,14 +41,13 @@ class PatternError(ValueError):
     """A pattern the loader refuses; the message names the pattern and what is wrong."""
 
 
-@dataclass(frozen=True)
-class QuestionGroup:
+class QuestionGroup(NamedTuple):
     """``count`` questions of one type marked alike. ``partial_marks_per_option`` (multiple only)
     is the JEE Advanced style partial rule: that many marks per right option chosen when no wrong
     option is chosen and the set is not complete."""
 
     question_type: str
-    count: int
+    count: int  # type: ignore[assignment]  # the field hides tuple.count, which nothing here calls
     marks_correct: Fraction
     marks_wrong: Fraction
     marks_unattempted: Fraction
@@ -64,8 +63,7 @@ class QuestionGroup:
         return self.count * min(self.marks_wrong, self.marks_unattempted)
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     """A part of the paper. ``duration_minutes`` is set when the section has its own clock;
     ``locked_order`` means it is sat in pattern order and closes for good when its clock ends."""
 
@@ -88,16 +86,14 @@ class Section:
         return sum((group.min_score for group in self.groups), Fraction(0))
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """Which official notice the numbers follow (a citation) and where it is published."""
 
     citation: str
     url: str
 
 
-@dataclass(frozen=True)
-class ExamPattern:
+class ExamPattern(NamedTuple):
     pattern_id: str
     exam_type: str
     name: str
@@ -155,6 +151,28 @@ def section_windows(pattern: ExamPattern) -> tuple[tuple[int, int] | None, ...]:
         windows.append((start, start + section.duration_minutes))
         start += section.duration_minutes
     return tuple(windows)
+
+
+def for_subjects(pattern: ExamPattern, subjects: Sequence[str]) -> ExamPattern:
+    """The pattern sat on ``subjects`` only (a sectional mock): sections without any of them are
+    dropped, the others keep their questions, drawn from the listed subjects they have. Sections
+    with their own clocks keep them; the paper's time shrinks with the questions of the sections
+    that share it (rounded up to the minute). ValueError for a subject no section has."""
+    wanted = list(dict.fromkeys(subjects))
+    known = {subject for section in pattern.sections for subject in section.subjects}
+    stray = [subject for subject in wanted if subject not in known]
+    if stray or not wanted:
+        raise ValueError(f"not a subject of {pattern.pattern_id}: {', '.join(stray) or '(none given)'}")
+    kept = tuple(section._replace(subjects=tuple(s for s in section.subjects if s in wanted))
+                 for section in pattern.sections if any(s in wanted for s in section.subjects))
+    if kept == pattern.sections:
+        return pattern
+    clocked = sum(section.duration_minutes or 0 for section in kept)
+    shared_before = sum(section.question_count for section in pattern.sections if section.duration_minutes is None)
+    shared_after = sum(section.question_count for section in kept if section.duration_minutes is None)
+    shared_minutes = pattern.duration_minutes - sum(section.duration_minutes or 0 for section in pattern.sections)
+    duration = clocked + (math.ceil(shared_minutes * shared_after / shared_before) if shared_before else 0)
+    return pattern._replace(sections=kept, duration_minutes=duration)
 
 
 def public_view(pattern: ExamPattern) -> dict[str, Any]:

@@ -25,7 +25,8 @@ MIN_DAILY_GOAL, MAX_DAILY_GOAL = 1, 500
 ANSWER = "answer"
 REVIEW = "review"
 UNDO_REVIEW = "undo_review"  # takes back one review: its XP and its count, on the review's own day
-ACTIVITY_KINDS = (ANSWER, REVIEW, UNDO_REVIEW)
+MOCK_TEST = "mock_test"  # a finished mock test: all its answers at once, its XP decided by the caller
+ACTIVITY_KINDS = (ANSWER, REVIEW, UNDO_REVIEW, MOCK_TEST)
 
 # Why an activity earned none of its own XP (the answers' ``xp_withheld``).
 ANSWERED_BEFORE = "answered_before"  # the question was answered before: that answer showed the key
@@ -63,6 +64,8 @@ def xp_for(kind: str, correct: bool | None) -> int:
         return CARD_REVIEW_XP
     if kind == UNDO_REVIEW:
         return -CARD_REVIEW_XP
+    if kind == MOCK_TEST:
+        return 0  # its XP is the first-time right answers the caller counted (``earned``)
     raise ValueError(f"unknown activity kind {kind!r}")
 
 
@@ -87,21 +90,27 @@ def bonus_open(day_starts_at: datetime, paid_until: datetime | None) -> bool:
 
 
 def apply_to_day(tally: DayTally, kind: str, correct: bool | None, daily_goal: int, *, earned: int | None = None,
-                 counts_for_goal: bool = True, may_pay_bonus: bool = True) -> tuple[DayTally, int]:
+                 counts_for_goal: bool = True, may_pay_bonus: bool = True, answers: int = 1,
+                 goal_answers: int | None = None) -> tuple[DayTally, int]:
     """The day after one more activity, and the XP the activity awarded (bonus included).
 
     ``earned``: the activity's own XP when a fair-play rule set it (default: ``xp_for``).
     ``counts_for_goal``: False for an answer to a question already answered that day.
     ``may_pay_bonus``: False when the day overlaps the last day paid (``bonus_open``).
+    ``answers`` / ``goal_answers`` (a mock test only): the questions it answered, and how many of
+    them count toward the goal (those not answered before that local day; default: all).
     """
     own = xp_for(kind, correct) if earned is None else earned
-    is_answer = kind == ANSWER
-    answered = tally.questions_answered + (1 if is_answer else 0)
+    is_answer = kind in (ANSWER, MOCK_TEST)
+    count = answers if kind == MOCK_TEST else 1
+    mock_toward = count if goal_answers is None else goal_answers
+    toward = mock_toward if kind == MOCK_TEST else (1 if counts_for_goal else 0)
+    answered = tally.questions_answered + (count if is_answer else 0)
     goal_questions = tally.goal_questions
-    if is_answer and not counts_for_goal:
-        goal_questions = tally.toward_goal
+    if is_answer and toward != count:
+        goal_questions = tally.toward_goal + toward
     elif is_answer and goal_questions is not None:
-        goal_questions += 1
+        goal_questions += toward
     reviewed = max(0, tally.cards_reviewed + (1 if kind == REVIEW else -1 if kind == UNDO_REVIEW else 0))
     after = DayTally(answered, reviewed, tally.xp, tally.goal_met, goal_questions)
     bonus = DAILY_GOAL_BONUS_XP if may_pay_bonus and not tally.goal_met and after.toward_goal >= daily_goal else 0

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi.encoders import jsonable_encoder
 from starlette.responses import JSONResponse
 
-# The error codes of API.md, plus the two the README adds (405 and 501).
+# The error codes of API.md (with its December additions), plus the two the README adds (405 and 501).
 ERROR_CODES = ("VALIDATION_ERROR", "AUTHENTICATION_ERROR", "AUTHORIZATION_ERROR", "NOT_FOUND", "METHOD_NOT_ALLOWED",
                "CONFLICT", "ACCOUNT_LOCKED", "RATE_LIMIT_EXCEEDED", "INVALID_EXAM_TYPE", "NOT_IMPLEMENTED",
-               "SERVICE_UNAVAILABLE", "INTERNAL_ERROR")
+               "SERVICE_UNAVAILABLE", "INTERNAL_ERROR", "DEADLINE_PASSED", "INSUFFICIENT_CONTENT")
 
 # The envelope as JSON Schema, for the OpenAPI documents (mindly.http.app): a success carries no
 # errors; a failure carries at least one, each with a code, the field it is about (or null) and a

@@ -17,12 +17,13 @@ from typing import Any, NamedTuple
 
 from mindly.cache.client import get_json, set_json
 from mindly.cache.client import key as redis_key
-from mindly.domain import calendar, calibration, performance, syllabus
+from mindly.domain import calendar, calibration, mastery, performance, syllabus
 from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from mindly.services import pages
 from mindly.services import profile as profiles
 from mindly.store import analytics as store
 from mindly.store import attempts as attempt_store
+from mindly.store import mastery as mastery_store
 from mindly.store import users
 from mindly.store.errors import AlreadyExists, OutcomeUnknown, StaleWrite
 from mindly.store.models import StudyTable, UsersTable, batch_read
@@ -100,7 +101,8 @@ def calibration_report(user_id: str, week: str | None, now: datetime) -> dict[st
     cached = get_json(cache_key)
     if isinstance(cached, dict):
         return cached
-    found = attempt_store.attempts_between(user_id, start, end)
+    # A mock test's answer the student gave no confidence rating says nothing about calibration.
+    found = [a for a in attempt_store.attempts_between(user_id, start, end) if a.confidence_rating is not None]
     answers = [calibration.Answer(confidence=int(a.confidence_rating), correct=bool(a.is_correct),
                                   subject=str(a.subject), topic=str(a.topic), options=attempt_store.option_count(a))
                for a in found]
@@ -110,7 +112,8 @@ def calibration_report(user_id: str, week: str | None, now: datetime) -> dict[st
               **calibration.report(answers),
               "confident_errors": [_error_view(a) for a in confident_errors[:MAX_CONFIDENT_ERRORS]],
               "confident_errors_total": len(confident_errors)}
-    set_json(cache_key, report, FINISHED_WEEK_CACHE_SECONDS if finished else CURRENT_CACHE_SECONDS)
+    set_json(cache_key, report, FINISHED_WEEK_CACHE_SECONDS if finished else CURRENT_CACHE_SECONDS,
+             owner=user_id)
     return report
 
 
@@ -143,6 +146,34 @@ def subject_accuracy(user_id: str, exam: str | None, subject: str | None) -> lis
     return sorted(({"exam_type": t.exam_type, "subject": t.subject, "topic": t.topic, "attempts": int(t.attempts),
                     "correct": int(t.correct), "accuracy": _ratio(int(t.correct), int(t.attempts))}
                    for t in topics), key=lambda row: row["topic"])
+
+
+def topic_mastery(user_id: str, exam: str | None) -> dict[str, Any]:
+    """GET /analytics/mastery: every topic of the exam's syllabus (then any topic answered that the
+    syllabus no longer lists), with the model's mastery (mindly.domain.mastery.mastery: the chance
+    on a median-difficulty question, no guessing), the answers it learned from and the last one's
+    time; an unanswered topic shows the prior. One BatchGetItem: the exam's item, or without
+    ``exam`` the profile and every exam's item together."""
+    if exam:
+        code = profiles.exam_code(exam)
+        item = mastery_store.read_mastery(user_id, code)
+    else:
+        found, item = mastery_store.read_profile_mastery(user_id)
+        if found is None:
+            raise NotFound("No exam given and no profile set; pass exam= or PUT /api/v1/profile first")
+        code = found
+    known = mastery_store.abilities(item)
+    order = [(s.name, topic) for s in syllabus.subjects(code) for topic in s.topics]
+    order += sorted(set(known) - set(order))
+    return {"exam_type": code, "topics": [_mastery_row(subject, topic, known.get((subject, topic)))
+                                          for subject, topic in order]}
+
+
+def _mastery_row(subject: str, topic: str, known: mastery_store.TopicAbility | None) -> dict[str, Any]:
+    ability = known.ability if known is not None else mastery.Ability()
+    at = known.last_answered_at if known is not None else None
+    return {"subject": subject, "topic": topic, "mastery": round(mastery.mastery(ability), 4),
+            "answered": ability.answers, "last_answered_at": _instant(at) if at is not None else None}
 
 
 # --- mock tests ----------------------------------------------------------------------------------
@@ -272,13 +303,14 @@ def dashboard(user_id: str, exam: str | None, now: datetime) -> dict[str, Any]:
                                  answered=int(d.questions_answered), correct=int(d.questions_correct or 0))
              for d in days], today),
     }
-    set_json(cache_key, answer, CURRENT_CACHE_SECONDS)
+    set_json(cache_key, answer, CURRENT_CACHE_SECONDS, owner=user_id)
     return answer
 
 
 def _trend(days: list[Any], tests: list[store.MockTestItem], first_day: date, today: date) -> dict[str, Any]:
     weeks: dict[str, dict[str, int]] = defaultdict(lambda: {"answered": 0, "correct": 0, "tests": 0,
-                                                            "test_correct": 0, "test_questions": 0})
+                                                            "test_correct": 0, "test_questions": 0,
+                                                            "sat_correct": 0, "sat_questions": 0})
     for day in days:
         row = weeks[calendar.iso_week(date.fromisoformat(day.day))]
         row["answered"] += int(day.questions_answered)
@@ -290,15 +322,19 @@ def _trend(days: list[Any], tests: list[store.MockTestItem], first_day: date, to
             row["tests"] += 1
             row["test_correct"] += int(test.correct)
             row["test_questions"] += int(test.total_questions)
+            if test.sat_here:  # its answers are in the days' tallies already: the combined figure counts them once
+                row["sat_correct"] += int(test.correct)
+                row["sat_questions"] += int(test.total_questions)
     rows: list[dict[str, Any]] = []
     for offset in range(TREND_WEEKS):
         name = calendar.iso_week(first_day + timedelta(weeks=offset))
-        row = weeks.get(name, {"answered": 0, "correct": 0, "tests": 0, "test_correct": 0, "test_questions": 0})
-        total = row["answered"] + row["test_questions"]
+        row = weeks.get(name, {"answered": 0, "correct": 0, "tests": 0, "test_correct": 0, "test_questions": 0,
+                               "sat_correct": 0, "sat_questions": 0})
+        total = row["answered"] + row["test_questions"] - row["sat_questions"]
         rows.append({"week": name, "practice_answered": row["answered"], "practice_correct": row["correct"],
                      "practice_accuracy": _ratio(row["correct"], row["answered"]), "tests": row["tests"],
                      "test_accuracy": _ratio(row["test_correct"], row["test_questions"]),
-                     "accuracy": _ratio(row["correct"] + row["test_correct"], total)})
+                     "accuracy": _ratio(row["correct"] + row["test_correct"] - row["sat_correct"], total)})
     points = [(index, row["accuracy"]) for index, row in enumerate(rows) if row["accuracy"] is not None]
     slope = None
     if len(points) >= 2 and len({x for x, _ in points}) >= 2:
@@ -327,6 +363,8 @@ def _chapter_views(exam: str, tests: list[store.MockTestItem], topics: list[Any]
         row["total"] += int(topic.attempts)
         row["practice"] += int(topic.attempts)
     for test in tests:
+        if test.sat_here:
+            continue  # its answered questions are in the topic counters already
         for chapter in test.chapters or []:
             row = tally[(chapter["subject"], chapter["chapter"])]
             row["correct"] += int(chapter["correct"])

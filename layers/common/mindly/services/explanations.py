@@ -20,6 +20,7 @@ from mindly.exceptions import GroqRateLimitError
 from mindly.llm import explanations as texts
 from mindly.llm.client import GroqError, GroqUnavailable, groq_client
 from mindly.observability import logger
+from mindly.services.question_views import NUMERIC_SLOT
 from mindly.store import content as content_store
 
 CACHE_TTL_SECONDS = 3600  # the Redis copy; DynamoDB keeps it for good
@@ -57,7 +58,6 @@ def explain(question: Question, chosen: str, kept: content_store.ExplanationItem
     return texts.response(answer.value.text, answer.source), "ok"
 
 
-NUMERIC_SLOT = "NUMERIC"
 
 
 def explanation_slot(question_type: str, chosen: str) -> str:

@@ -70,6 +70,12 @@ class Activity(NamedTuple):
     counts_for_goal: bool = True  # False: an answer to a question already answered that local day
     due_on: date | None = None  # a review of a held card: its next review date before the review
     undoes: str | None = None  # an undo: the key of the recorded review it takes back
+    # A mock test (kind xp.MOCK_TEST) records all its answers at once: how many it answered, how many
+    # right, how many count toward the day's goal, and the XP the caller's fair-play rule gave them.
+    answers: int = 1
+    answers_correct: int = 0
+    goal_answers: int | None = None
+    earned_xp: int = 0
 
 
 class Recorded(NamedTuple):
@@ -124,6 +130,10 @@ def _own_xp(snapshot: store.Snapshot, student: Student, activity: Activity, toda
         if activity.answered_before:
             return 0, xp.ANSWERED_BEFORE
         return xp.xp_for(xp.ANSWER, activity.correct), None
+    if activity.kind == xp.MOCK_TEST:
+        # Right answers to questions answered before (their keys were seen) earn nothing.
+        withheld = xp.ANSWERED_BEFORE if activity.earned_xp == 0 and activity.answers_correct else None
+        return activity.earned_xp, withheld
     if activity.kind == xp.REVIEW:
         started = int(snapshot.day.new_cards or 0) if snapshot.day else 0
         withheld = xp.review_withheld(activity.due_on, today, activity.first_review, started,
@@ -171,6 +181,16 @@ def _count_activity(progress: store.ProgressItem, activity: Activity) -> None:
             exam = dict(stats.get(activity.exam, {"answered": 0, "correct": 0}))
             exam["answered"] += 1
             exam["correct"] += 1 if activity.correct else 0
+            stats[activity.exam] = exam
+            progress.exam_stats = stats
+    elif activity.kind == xp.MOCK_TEST:
+        progress.questions_answered = int(progress.questions_answered or 0) + activity.answers
+        progress.questions_correct = int(progress.questions_correct or 0) + activity.answers_correct
+        if activity.exam:
+            stats = dict(progress.exam_stats or {})
+            exam = dict(stats.get(activity.exam, {"answered": 0, "correct": 0}))
+            exam["answered"] += activity.answers
+            exam["correct"] += activity.answers_correct
             stats[activity.exam] = exam
             progress.exam_stats = stats
     elif activity.kind == xp.REVIEW:
@@ -228,7 +248,8 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
         daily_goal = int(snapshot.day.daily_goal) if snapshot.day else student.daily_goal
         own_xp, withheld = _own_xp(snapshot, student, activity, today)
         tally, awarded = xp.apply_to_day(before, activity.kind, activity.correct, daily_goal, earned=own_xp,
-                                         counts_for_goal=activity.counts_for_goal, may_pay_bonus=may_pay_bonus)
+                                         counts_for_goal=activity.counts_for_goal, may_pay_bonus=may_pay_bonus,
+                                         answers=activity.answers, goal_answers=activity.goal_answers)
 
     progress.version = (expected_version or 0) + 1
     progress.xp_total = int(progress.xp_total or 0) + awarded
@@ -256,7 +277,9 @@ def _apply(snapshot: store.Snapshot, student: Student, activity: Activity, today
                         goal_questions=tally.goal_questions)
     if activity.kind == xp.ANSWER:
         day.questions_correct = int(day.questions_correct) + (1 if activity.correct else 0)
-    if activity.kind in (xp.ANSWER, xp.REVIEW):
+    elif activity.kind == xp.MOCK_TEST:
+        day.questions_correct = int(day.questions_correct) + activity.answers_correct
+    if activity.kind in (xp.ANSWER, xp.REVIEW, xp.MOCK_TEST):
         day.study_seconds = int(day.study_seconds) + max(0, activity.seconds)
     weeks = _week_items(snapshot, student, week, activity.exam, awarded) if awarded else []
     record = store.ActivityItem(pk, f"ACTIVITY#{activity.key}", activity_key=activity.key, xp_awarded=awarded,
@@ -340,7 +363,7 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
             try:
                 snapshot = store.read_snapshot(student.user_id, today, activity.key, week_keys, activity.undoes)
             except OutcomeUnknown:  # a read that timed out: back off and read again
-                _back_off(attempt)
+                back_off(attempt)
                 continue
         if snapshot.activity is not None:
             return _repeated(snapshot.activity, list(snapshot.weeks.values()), mirror, week, student.user_id), None
@@ -357,18 +380,18 @@ def _commit_with_retries(student: Student, activity: Activity, today: date, week
             # No answer: the transaction may have been applied. Reading again tells (the activity
             # record exists exactly when it was), so nothing is counted twice or lost.
             logger.warning("activity write outcome unknown; reading again", extra={"user_id": student.user_id})
-            _back_off(attempt)
+            back_off(attempt)
             continue
         except StaleWrite:
             # Another activity of this student committed first: back off and read again.
-            _back_off(attempt)
+            back_off(attempt)
             continue
         _mirror(mirror, week, write.weeks, student.user_id)
         return result, write.day
     raise ServiceUnavailable("Too many simultaneous updates; try again")
 
 
-def _back_off(attempt: int) -> None:
+def back_off(attempt: int) -> None:
     """Full jitter: spreads contending writers out, so a burst settles in a few rounds."""
     time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempt, 10))))
 

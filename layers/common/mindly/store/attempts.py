@@ -40,7 +40,7 @@ class AttemptItem(StudyTable, discriminator="attempt"):
     selected_option = UnicodeAttribute(null=True)  # single
     correct_option = UnicodeAttribute(null=True)  # single
     is_correct = BooleanAttribute()
-    confidence_rating = NumberAttribute()
+    confidence_rating = NumberAttribute(null=True)  # None: a mock test's answer the student did not rate
     time_taken_seconds = NumberAttribute()
     attempted_at = UTCDateTimeAttribute()
     # 4 or 5 options, 0 for a numeric question (older attempts: None, read as 4)
