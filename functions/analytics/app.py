@@ -247,6 +247,20 @@ class StudyLoad(AnswerData):
     message: str
 
 
+class TopicMastery(AnswerData):
+    subject: str
+    topic: str
+    mastery: float = Field(ge=0, le=1, description="the model's predicted chance on a median-difficulty question "
+                                                   "of the topic, without guessing (4 places); 0.5 unanswered")
+    answered: int = Field(description="the answers the topic's ability learned from")
+    last_answered_at: Instant | None
+
+
+class MasteryReport(AnswerData):
+    exam_type: str
+    topics: list[TopicMastery] = Field(description="every topic of the exam's syllabus, in syllabus order")
+
+
 class AnalyticsDashboard(AnswerData):
     exam_type: str
     today: Day
@@ -290,6 +304,12 @@ def tests(user: CurrentUser, page: PageNumber = 1, limit: Limit = 20, cursor: Cu
 @answers(AnalyticsDashboard)
 def dashboard(user: CurrentUser, exam: Text = None) -> Envelope:
     return Envelope(analytics.dashboard(user.id, exam, datetime.now(UTC)))
+
+
+@app.get(f"{API_PREFIX}/analytics/mastery", responses=error_responses(404), operation_id="getTopicMastery")
+@answers(MasteryReport)
+def topic_mastery(user: CurrentUser, exam: Text = None) -> Envelope:
+    return Envelope(analytics.topic_mastery(user.id, exam))
 
 
 handler = lambda_handler(app)

@@ -12,6 +12,7 @@ from mindly.config import get_settings
 from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
+from mindly.http.question_models import Letter, NumericKey, PracticeQuestion, QuestionType
 from mindly.http.schemas import AnswerData, PageOf, RequestBody, answers
 from mindly.services import leaderboard, questions, reports
 
@@ -21,10 +22,6 @@ Text = Annotated[str | None, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=50)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2000)]
-
-
-Letter = Annotated[str, Field(min_length=1, max_length=1, pattern=r"^[A-Ea-e]$")]
-QuestionType = Literal["single", "multiple", "numeric"]
 
 
 class SubmitRequest(RequestBody):
@@ -41,57 +38,47 @@ class SubmitRequest(RequestBody):
     attempt_id: str | None = Field(default=None, min_length=1, max_length=128)
 
 
-class PracticePassage(AnswerData):
-    passage_id: str
-    text: str
-
-
-class PracticeMedia(AnswerData):
-    media_id: str
-    alt: str
-    url: str = Field(description="a short-lived signed GET URL of the image")
-
-
-class PracticeQuestion(AnswerData):
-    question_id: str
-    exam_type: str
-    subject: str
-    topic: str
-    difficulty: Literal["easy", "medium", "hard"]
-    type: QuestionType
-    format: Literal["text", "latex"] = Field(description="latex: stem, options and passage hold $...$ TeX")
-    stem: str
-    options: dict[str, str] | None = Field(
-        default=None, description="option letter (A..E) -> option text, in letter order; absent for numeric")
-    passage: PracticePassage | None = Field(description="the reading passage this question shares, or null")
-    media: list[PracticeMedia]
-    year: int | None
-    paper: str | None
-
-
 class PracticePage(PageOf):
     items: list[PracticeQuestion]
+
+
+Unanswered = Annotated[bool, Query(description="true: leave out the questions the student has answered (a page "
+                                               "may then hold fewer than limit items while next_cursor goes on)")]
+Order = Annotated[Literal["bank", "shuffled"], Query(
+    description="bank: subject, topic, id; shuffled: that order rotated to start at a point of the student's "
+                "and the day's (India time), one Query a page")]
 
 
 @app.get(f"{API_PREFIX}/questions/practice", operation_id="getPracticeQuestions")
 @answers(PracticePage)
 def practice(user: CurrentUser, exam: Text = None, subject: Text = None, topic: Text = None,
-             difficulty: Text = None, page: PageNumber = 1, limit: Limit = 20, cursor: Cursor = None) -> Envelope:
-    return Envelope(questions.practice(user.id, exam, subject, topic, difficulty, page, limit, cursor))
+             difficulty: Text = None, page: PageNumber = 1, limit: Limit = 20, cursor: Cursor = None,
+             unanswered: Unanswered = False, order: Order = "bank") -> Envelope:
+    return Envelope(questions.practice(user.id, exam, subject, topic, difficulty, page, limit, cursor,
+                                       unanswered=unanswered, order=order, now=datetime.now(UTC)))
+
+
+class NextPractice(AnswerData):
+    question: PracticeQuestion = Field(description="the question, as the practice list shows it")
+    reason: Literal["mistake_due", "weak_topic", "new_topic", "roadmap_week", "stretch"]
+    predicted_p_correct: float = Field(ge=0, le=1, description="the model's chance of a right answer")
+    topic_mastery: float = Field(ge=0, le=1, description="the model's mastery of the question's topic")
+
+
+@app.get(f"{API_PREFIX}/practice/next", responses=error_responses(404), operation_id="getNextPracticeQuestion")
+@answers(NextPractice)
+def next_practice_question(user: CurrentUser, exam: Text = None, subject: Text = None,
+                           topic: Text = None) -> Envelope:
+    # Imported on the first call: the selection (its model, the roadmap and due-card reads) is this
+    # route's alone, and the function's every cold start would load it otherwise.
+    from mindly.services import adaptive
+
+    return Envelope(adaptive.next_question(user.id, exam, subject, topic, datetime.now(UTC)))
 
 
 class AIExplanation(AnswerData):
     text: str
     source: str = Field(description="groq, cache or offline")
-
-
-class NumericKey(AnswerData):
-    """``{value, tolerance}`` or ``{min, max}``: right when the number is within it."""
-
-    value: float | None = None
-    tolerance: float | None = None
-    min: float | None = None
-    max: float | None = None
 
 
 class SubmitAnswer(AnswerData):
@@ -133,7 +120,7 @@ class QuestionAttempt(AnswerData):
     numeric_answer: float | None = Field(default=None, description="numeric")
     answer: NumericKey | None = Field(default=None, description="numeric: the key it was graded against")
     is_correct: bool
-    confidence_rating: int
+    confidence_rating: int | None = Field(description="1..5; null for a mock test's answer the student did not rate")
     time_taken_seconds: int
     attempted_at: str = Field(description="UTC instant, YYYY-MM-DDTHH:MM:SSZ")
     question_version: int = Field(description="the version of the question answered")

@@ -103,7 +103,8 @@ def _store_question(question: content.Question, saved_passages: dict[str, str]) 
         return "skipped"
     if not stored.content_hash and content.content_hash(store.question_of(stored)) == item.content_hash:
         return "skipped"  # stored before content hashes, unchanged since
-    changed = store.question_item(question, version=int(stored.version or 1) + 1, retired_at=stored.retired_at)
+    changed = store.question_item(question, version=int(stored.version or 1) + 1, retired_at=stored.retired_at,
+                                  learned_from=stored)
     if not store.replace_question(changed, stored.content_hash, retired=stored.retired_at is not None):
         raise content.ContentError("the question changed while it was being imported; import it again")
     return "updated"

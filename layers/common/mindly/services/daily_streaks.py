@@ -10,7 +10,8 @@ overwritten, and a second run finds nothing left to do.
 
 Events (for notifications) go out after the write: ``StreakSaved`` when freezes were spent,
 ``StreakLost`` when a streak ended. On the first run after a leaderboard week ends, the week's final
-top ten (overall and per exam) is stored once.
+top ten (overall and per exam) is stored once. Last, each run folds the hours of answers that
+ended since the previous one into the questions' learned difficulties (mindly.services.question_fold).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from mindly.domain import calendar, ranking, streaks, syllabus
 from mindly.observability import logger
+from mindly.services import question_fold
 from mindly.services.progress import store_streak, streak_of
 from mindly.store import progress as store
 from mindly.store.errors import StaleWrite
@@ -54,6 +56,7 @@ class RunReport:
     conflicts_retried: int = 0
     events_published: int = 0
     weeks_closed: list[str] = field(default_factory=list)
+    fold: dict[str, Any] = field(default_factory=dict)  # what the question fold did (question_fold.FoldReport)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -185,6 +188,7 @@ def run(now: datetime, default_zone: str, leaderboard_zone: str, publish: Publis
     report = RunReport(now=store.instant_text(now))
     settle_streaks(now, default_zone, report, publish)
     close_finished_week(now, leaderboard_zone, report)
+    report.fold = question_fold.fold(now).as_dict()
     logger.info("daily streak run", extra=report.as_dict())
     return report
 

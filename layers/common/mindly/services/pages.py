@@ -42,6 +42,16 @@ def decode_cursor(cursor: str, scope: Scope, required: dict[str, str]) -> Key:
     return key
 
 
+def cursor_fits(cursor: str, scope: Scope, required: dict[str, str]) -> bool:
+    """Whether ``cursor`` is one of ours for ``scope``: a list whose scope may be one of a few
+    (a shuffled list begun yesterday keeps yesterday's order) tries each before paginating."""
+    try:
+        decode_cursor(cursor, scope, required)
+    except ValidationFailed:
+        return False
+    return True
+
+
 def check_limits(page: int, limit: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}", field="limit")

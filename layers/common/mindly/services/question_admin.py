@@ -130,7 +130,8 @@ def edit_question(question_id: str, record: Any, expected_version: int | None) -
         importing.check_media(question)
     except content.ContentError as exc:
         raise ValidationFailed(str(exc)) from exc
-    item = store.question_item(question, version=(read_version or 1) + 1, retired_at=stored.retired_at)
+    item = store.question_item(question, version=(read_version or 1) + 1, retired_at=stored.retired_at,
+                               learned_from=stored)
     if stored.content_hash == item.content_hash:
         return question_view(stored)  # nothing changed: no new version
     if not store.save_question_version(item, read_version, retired=stored.retired_at is not None):

@@ -4,7 +4,10 @@ A submit is one read and one write: one BatchGetItem across tables fetches the q
 profile, the student's record of having answered this question before and everything the progress
 engine needs (mindly.services.progress.prefetch_keys), then one transaction records the activity
 and the attempt together, so the attempt exists exactly when its XP counted, and a retried
-``attempt_id`` records nothing twice.
+``attempt_id`` records nothing twice. The same read and write carry the adaptive model
+(mindly.domain.mastery): the read includes the student's mastery items, and the transaction writes
+the topic's new ability (mindly.store.mastery) and adds the answer's step of the question's
+difficulty to one of its statistics shards, for the hourly fold (mindly.services.question_fold).
 
 A question earns XP on the student's first answer to it only (that answer showed the correct
 option), and counts toward the daily goal once a local day; later answers are attempts like any
@@ -15,35 +18,39 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from mindly.config import get_settings
-from mindly.domain import calendar, content, syllabus, xp
+from mindly.domain import calendar, content, mastery, syllabus, xp
 from mindly.domain.content import DIFFICULTIES
 from mindly.exceptions import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from mindly.observability import count
-from mindly.services import explanations, pages
+from mindly.services import pages, practice_pages
 from mindly.services import profile as profiles
 from mindly.services import progress as engine
+from mindly.services.question_views import ANSWER_FIELDS, NUMERIC_SLOT, practice_view
+from mindly.services.question_views import key_fields as _key_fields
 from mindly.store import analytics as analytics_store
 from mindly.store import attempts as attempt_store
 from mindly.store import cards as card_store
 from mindly.store import content as content_store
-from mindly.store import media as media_store
+from mindly.store import mastery as mastery_store
 from mindly.store import question_stats as question_stats_store
 from mindly.store import users
 from mindly.store.models import ContentTable, StudyTable, UsersTable, batch_read
 from mindly.store.progress import ExtraConflict, student_key
 
 ATTEMPT_ID_MAX = 128
-MAX_SUBMIT_ATTEMPTS = 5
+MAX_SUBMIT_ATTEMPTS = 60  # rounds of reading again after a conflict on the answer's own items (within a time budget)
 
 
-def _filters(exam: str, subject: str | None, topic: str | None, difficulty: str | None) -> tuple[
+def practice_filters(exam: str, subject: str | None, topic: str | None, difficulty: str | None) -> tuple[
         str | None, str | None, str | None]:
-    """Subject and topic in syllabus spelling, difficulty lower case; a topic alone finds its subject."""
+    """The practice filters checked and spelled as the syllabus spells them (subject and topic),
+    difficulty lower case; a topic alone finds its subject. ValidationFailed (422) on the field
+    that names nothing (GET /practice/next refuses what the practice list refuses, with this)."""
     canonical_subject = None
     if subject:
         canonical_subject = syllabus.canonical_subject(exam, subject)
@@ -65,44 +72,43 @@ def _filters(exam: str, subject: str | None, topic: str | None, difficulty: str 
     return canonical_subject, canonical_topic, level
 
 
-def practice_view(item: content_store.QuestionItem, passages: dict[str, content_store.PassageItem] | None = None,
-                  ) -> dict[str, Any]:
-    """A question as practice shows it: never the answer or the explanation. ``passages`` holds
-    the page's passages by id; media come with short-lived signed GET URLs (no AWS call)."""
-    kind = item.question_type or "single"
-    view: dict[str, Any] = {
-        "question_id": item.question_id, "exam_type": item.exam_type, "subject": item.subject, "topic": item.topic,
-        "difficulty": item.difficulty, "type": kind, "format": item.text_format or "text", "stem": item.stem,
-        "passage": None, "media": [], "year": int(item.year) if item.year is not None else None, "paper": item.paper}
-    if kind != "numeric":
-        view["options"] = dict(sorted(item.options.as_dict().items())) if item.options else {}
-    if item.passage_id:
-        passage = (passages or {}).get(item.passage_id)
-        if passage is not None:
-            view["passage"] = {"passage_id": passage.passage_id, "text": passage.text}
-    for ref in content_store.question_of(item).media:
-        view["media"].append({"media_id": ref.media_id, "alt": ref.alt, "url": media_store.view_url(ref.media_id)})
-    return view
-
-
 def practice(user_id: str, exam: str | None, subject: str | None, topic: str | None, difficulty: str | None,
-             page: int, limit: int, cursor: str | None) -> dict[str, Any]:
+             page: int, limit: int, cursor: str | None, unanswered: bool = False, order: str = "bank",
+             now: datetime | None = None) -> dict[str, Any]:
     """GET /questions/practice: one Query a page (see mindly.store.content for the indexes), and
-    one BatchGetItem for the passages of the page when it shows any."""
+    one BatchGetItem for the passages of the page when it shows any. ``unanswered`` drops the
+    questions the student has answered (the same BatchGetItem reads the page's markers);
+    ``order="shuffled"`` rotates the list's start per student and day (India time, the default
+    zone: no profile read). Both are part of the cursor's scope (mindly.services.practice_pages)."""
     code = profiles.exam_for(user_id, exam)
-    subject, topic, level = _filters(code, subject, topic, difficulty)
+    subject, topic, level = practice_filters(code, subject, topic, difficulty)
     attribute, partition = content_store.index_hash_key("question", code, level)
+    required = {attribute: partition}
+    filters: dict[str, str | None] = {"exam": code, "subject": subject, "topic": topic, "difficulty": level}
+    if unanswered:  # only when asked, so the cursors of the plain list stay as they were
+        filters["unanswered"] = "true"
+    read = practice_pages.bank_order(code, subject, topic, level, limit)
+    if order == "shuffled":
+        today = calendar.local_date(now or datetime.now(UTC), get_settings().default_timezone)
+        # A cursor of a list begun before midnight carries on in yesterday's order.
+        day = next((d for d in (today, today - timedelta(days=1)) if cursor and pages.cursor_fits(
+            cursor, pages.Scope("questions/practice", user_id, {**filters, "order": "shuffled",
+                                                                "day": d.isoformat()}), required)), today)
+        filters.update(order="shuffled", day=day.isoformat())
+        read = practice_pages.rotated(code, subject, topic, level, limit, user_id, day)
     passages: dict[str, content_store.PassageItem] = {}
 
     def fetch(start: pages.Key | None) -> tuple[list[Any], pages.Key | None]:
-        found = content_store.query_page("question", code, subject, topic, level, limit, start)
+        found = read(start)
+        if unanswered:
+            kept, shown = practice_pages.unanswered_only(user_id, found.items)
+            passages.update(shown)
+            return kept, found.last_key
         passages.update(content_store.passages([item.passage_id for item in found.items if item.passage_id]))
         return found.items, found.last_key
 
-    scope = pages.Scope("questions/practice", user_id,
-                        {"exam": code, "subject": subject, "topic": topic, "difficulty": level})
-    return pages.paginate(fetch, page, limit, cursor, scope, {attribute: partition},
-                          lambda item: practice_view(item, passages))
+    scope = pages.Scope("questions/practice", user_id, filters)
+    return pages.paginate(fetch, page, limit, cursor, scope, required, lambda item: practice_view(item, passages))
 
 
 def _attempt_view(item: attempt_store.AttemptItem) -> dict[str, Any]:
@@ -110,7 +116,8 @@ def _attempt_view(item: attempt_store.AttemptItem) -> dict[str, Any]:
     view: dict[str, Any] = {
         "attempt_id": item.attempt_id, "question_id": item.question_id, "exam_type": item.exam_type,
         "subject": item.subject, "topic": item.topic, "type": kind, "is_correct": bool(item.is_correct),
-        "confidence_rating": int(item.confidence_rating), "time_taken_seconds": int(item.time_taken_seconds),
+        "confidence_rating": None if item.confidence_rating is None else int(item.confidence_rating),
+        "time_taken_seconds": int(item.time_taken_seconds),
         "attempted_at": item.attempted_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "question_version": int(item.question_version or 1)}
     view.update(_answer_fields(kind, item))
@@ -159,13 +166,12 @@ class Given(NamedTuple):
     def slot(self) -> str | None:
         """The kept explanation this answer would read, known before the question is (for the batch)."""
         if self.numeric_answer is not None:
-            return explanations.NUMERIC_SLOT
+            return NUMERIC_SLOT
         if self.selected_options is not None:
             return "".join(sorted({letter.strip().upper() for letter in self.selected_options}))
         return self.selected_option.strip().upper() if self.selected_option is not None else None
 
 
-ANSWER_FIELDS = {"single": "selected_option", "multiple": "selected_options", "numeric": "numeric_answer"}
 
 
 def read_response(question: content.Question, given: Given) -> content.Response:
@@ -202,19 +208,25 @@ def submit(user_id: str, name: str | None, question_id: str, given: str | Given,
         raise ValidationFailed("attempt_id must be 1..128 printable characters", field="attempt_id")
     key = f"attempt:{attempt_id}"
     deadline = time.monotonic() + get_settings().explanation_budget_seconds
-    for _ in range(MAX_SUBMIT_ATTEMPTS):
+    # Half the activity's retry budget for these rounds: the last round's own retries (up to the whole
+    # budget) still end inside the function's timeout.
+    give_up = time.monotonic() + get_settings().activity_retry_budget_seconds / 2
+    for attempt in range(MAX_SUBMIT_ATTEMPTS):
+        if attempt and time.monotonic() > give_up:
+            break
         try:
             return _submit_once(user_id, name, question_id, answer, confidence_rating, time_taken_seconds,
                                 attempt_id, key, leaderboard_zone, now, mirror, deadline)
         except ExtraConflict:
-            # Another answer to this question committed meanwhile (its mistake card, or its record
-            # of the question answered): read again, and this answer is no longer the first.
-            continue
+            # Another answer of this student committed meanwhile (its mistake card, its record of the
+            # question answered, or its topic's mastery): read again, after a jittered pause so that
+            # a burst of parallel answers settles in a few rounds.
+            engine.back_off(attempt)
     raise ServiceUnavailable("Too many simultaneous answers; try again")
 
 
 def _attempt(user_id: str, attempt_id: str, item: content_store.QuestionItem, question: content.Question,
-             response: content.Response, correct: bool, confidence_rating: int, time_taken_seconds: int,
+             response: content.Response, correct: bool, confidence_rating: int | None, time_taken_seconds: int,
              now: datetime) -> attempt_store.AttemptItem:
     """The attempt, with the answer and the key of its question's version in the fields of its type."""
     kind = question.question_type
@@ -239,7 +251,9 @@ def _submit_once(user_id: str, name: str | None, question_id: str, given: Given,
     q_pk, q_sk = content_store.question_key(question_id)
     mistake_key = card_store.card_key(user_id, f"{card_store.MISTAKE_PREFIX}{question_id}")
     study_keys = [mistake_key, attempt_store.answered_key(user_id, question_id),
-                  *engine.prefetch_keys(user_id, key, now, leaderboard_zone)]
+                  *engine.prefetch_keys(user_id, key, now, leaderboard_zone),
+                  # the question's exam is not known yet: the abilities of every exam
+                  *mastery_store.mastery_keys(user_id)]
     slot = given.slot()
     found_questions, found_profiles, study_items = batch_read([
         # the question, and the explanation kept for this wrong answer (when it is one)
@@ -259,10 +273,14 @@ def _submit_once(user_id: str, name: str | None, question_id: str, given: Given,
     correct = content.is_right(question, response)
     attempt = _attempt(user_id, attempt_id, item, question, response, correct, confidence_rating,
                        time_taken_seconds, now)
+    abilities, step = _learning(user_id, item, question, correct, study_items, now)
     extra: list[Any] = [attempt, *analytics_store.attempt_counters(
         user_id, question.exam_type, question.subject, question.topic, correct, time_taken_seconds),
-        # the question's own statistics: one of its shards, counted exactly when the attempt is
-        question_stats_store.answer_increment(question_id, user_id, attempt_id, correct, time_taken_seconds)]
+        # the question's own statistics: one of its shards, counted exactly when the attempt is,
+        # with the answer's step of the question's difficulty for the fold
+        question_stats_store.answer_increment(question_id, user_id, attempt_id, correct, time_taken_seconds,
+                                              question_stats_store.LearnedStep(step, now)),
+        abilities]
     standing = attempt_store.answer_standing(user_id, question_id, attempt_id, study_items, now,
                                              calendar.local_date(now, student.timezone))
     if standing.marker is not None:
@@ -290,6 +308,9 @@ def _submit_once(user_id: str, name: str | None, question_id: str, given: Given,
     if is_correct:
         ai_explanation, status = None, "not_needed"
     else:
+        # Imported at the first wrong answer: the Groq client and the prompts are that path's alone.
+        from mindly.services import explanations
+
         wanted = explanations.explanation_slot(question.question_type, chosen)
         kept = next((found for found in found_questions if isinstance(found, content_store.ExplanationItem)
                      and found.option == wanted), None)
@@ -310,13 +331,22 @@ def _submit_once(user_id: str, name: str | None, question_id: str, given: Given,
     }
 
 
-def _key_fields(question: content.Question) -> dict[str, Any]:
-    """The key, in the field of the question's type (API.md: correct_option, correct_options or answer)."""
-    if question.question_type == "numeric" and question.answer is not None:
-        return {"answer": question.answer.record()}
-    if question.question_type == "multiple":
-        return {"correct_options": list(question.correct_options)}
-    return {"correct_option": question.correct_option}
+def _learning(user_id: str, item: content_store.QuestionItem, question: content.Question, correct: bool,
+              study_items: list[Any], now: datetime) -> tuple[tuple[Any, Any], int]:
+    """What the answer teaches the model (mindly.domain.mastery): the student's item for the
+    question's exam with the topic's new ability, under the condition that it is still as read
+    (written in the answer's transaction: a concurrent answer's write cancels it, and the submit
+    reads again), and the answer's step of the question's difficulty, computed from what this
+    submit saw, so the fold gives the same difficulty whatever order the steps arrive in."""
+    chance = mastery.chance_of(question.chance_options)
+    read = mastery_store.mastery_of(study_items, question.exam_type)
+    before = mastery_store.ability_in(read, question.subject, question.topic)
+    seen = mastery_store.learned_difficulty(item)
+    after = mastery.update_student(before, seen, chance, correct)
+    step = mastery.question_term(mastery.QuestionAnswer(before.theta, seen, chance, correct))
+    write = mastery_store.mastery_write(user_id, question.exam_type, read, question.subject, question.topic,
+                                        after, now)
+    return write, step
 
 
 def _mistake_card(user_id: str, question: content.Question, now: datetime, zone: str) -> card_store.CardItem:
@@ -330,3 +360,8 @@ def _mistake_card(user_id: str, question: content.Question, now: datetime, zone:
                                answer=answer, difficulty=3)
     card_store.schedule(card, user_id, calendar.local_date(now, zone))
     return card
+
+
+# What a mock test's finish (mindly.services.mock_tests) records for its answers, made as practice makes them.
+attempt_item = _attempt  # its confidence is None when the student rated none
+mistake_card = _mistake_card

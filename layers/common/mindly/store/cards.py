@@ -79,6 +79,21 @@ def due_cards(user_id: str, today: date, subject: str | None = None) -> list[Car
                                    filter_condition=condition))
 
 
+def due_mistakes(user_id: str, today: date, exam: str, subject: str | None, topic: str | None,
+                 limit: int) -> list[CardItem]:
+    """At most ``limit`` of the student's mistake cards of ``exam`` (and ``subject``, ``topic``)
+    due on or before ``today``, most overdue first: one Query on the sparse ``due`` index (the
+    filter is applied to the due cards it reads; pynamodb asks for a further page only past 1 MB
+    of due cards with fewer than ``limit`` mistakes among them)."""
+    condition = (CardItem.origin == "mistake") & (CardItem.exam_type == exam)
+    if subject:
+        condition &= CardItem.subject == subject
+    if topic:
+        condition &= CardItem.topic == topic
+    return list(CardItem.due.query(student_key(user_id), CardItem.due_sk <= f"{today.isoformat()}#~",
+                                   filter_condition=condition, limit=limit))
+
+
 def review_sort_key(at: datetime, flashcard_id: str) -> str:
     return f"{REVIEW_PREFIX}{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{flashcard_id}"
 

@@ -58,6 +58,12 @@ class QuestionItem(ContentTable, discriminator="question"):
     version = NumberAttribute(null=True)
     content_hash = UnicodeAttribute(null=True)
     retired_at = UTCDateTimeAttribute(null=True)  # set: out of practice (see the module docstring)
+    # The adaptive model's question side (mindly.store.mastery.learned_difficulty): the sums of its
+    # statistics shards' steps (millionths of a logit) and answers, copied here by the fold
+    # (mindly.services.question_fold) so that a read of the question has its difficulty. Never part
+    # of the content hash or the version: learning is not an edit.
+    learned_steps = NumberAttribute(null=True)
+    learned_answers = NumberAttribute(null=True)
 
 
 class PassageItem(ContentTable, discriminator="passage"):
@@ -129,8 +135,11 @@ def passage_key(passage_id: str) -> tuple[str, str]:
     return f"PASSAGE#{passage_id}", "PASSAGE"
 
 
-def question_item(question: Question, version: int = 1, retired_at: datetime | None = None) -> QuestionItem:
-    """The item of a question at ``version``; retired (``retired_at``) it is keyed out of practice."""
+def question_item(question: Question, version: int = 1, retired_at: datetime | None = None,
+                  learned_from: QuestionItem | None = None) -> QuestionItem:
+    """The item of a question at ``version``; retired (``retired_at``) it is keyed out of practice.
+    ``learned_from``: the stored item a new version replaces, whose learned difficulty it keeps (a
+    whole-item put would otherwise drop it until the question's next fold)."""
     pk, sk = question_key(question.question_id)
     sort_key = question_sort_key(question.subject, question.topic, question.question_id,
                                  question.passage.passage_id if question.passage else None)
@@ -154,6 +163,8 @@ def question_item(question: Question, version: int = 1, retired_at: datetime | N
         retired_at=retired_at, gsi1_pk=bank_partition(question.exam_type, retired_at is not None), gsi1_sk=sort_key,
         gsi2_pk=None if retired_at else f"EXAM#{question.exam_type}#{question.difficulty}",
         gsi2_sk=None if retired_at else sort_key,
+        learned_steps=learned_from.learned_steps if learned_from is not None else None,
+        learned_answers=learned_from.learned_answers if learned_from is not None else None,
     )
 
 
@@ -279,6 +290,39 @@ def query_page(kind: str, exam: str, subject: str | None, topic: str | None, dif
     results = index.query(hash_key, condition, limit=limit + 1, page_size=limit + 1,
                           last_evaluated_key=exclusive_start)
     return index_page(list(results), limit, ("gsi2_pk", "gsi2_sk") if difficulty else ("gsi1_pk", "gsi1_sk"))
+
+
+def range_bounds(subject: str | None, topic: str | None) -> tuple[str | None, str | None]:
+    """The practice index's sort keys of these filters as a half-open range [low, high) (None: no
+    bound): the same items as ``query_page``'s begins_with, as bounds a range can be cut at."""
+    prefix = SEPARATOR.join(part for part in (subject, topic) if part)
+    if not prefix:
+        return None, None
+    prefix += SEPARATOR
+    return prefix, prefix[:-1] + chr(ord(SEPARATOR) + 1)
+
+
+def query_range(exam: str, difficulty: str | None, low: str | None, high: str | None, limit: int,
+                start: dict[str, str] | None) -> Page:
+    """One page of the active questions whose practice sort key is in [low, high) (None: no bound),
+    in one Query of ``limit`` + 1 items, in key order (the rotated practice list, and the
+    candidate windows of the next question, cut a filter's range at a point with it)."""
+    index: Any = QuestionItem.by_difficulty if difficulty else QuestionItem.by_exam
+    sort_attr: Any = QuestionItem.gsi2_sk if difficulty else QuestionItem.gsi1_sk
+    if low is not None and high is not None:
+        condition = sort_attr.between(low, high)  # inclusive: a key equal to ``high`` is dropped below
+    elif low is not None:
+        condition = sort_attr >= low
+    elif high is not None:
+        condition = sort_attr < high
+    else:
+        condition = None
+    exclusive_start = {name: {"S": value} for name, value in start.items()} if start else None
+    results = index.query(f"EXAM#{exam}#{difficulty}" if difficulty else f"EXAM#{exam}", condition,
+                          limit=limit + 1, page_size=limit + 1, last_evaluated_key=exclusive_start)
+    keys = ("gsi2_pk", "gsi2_sk") if difficulty else ("gsi1_pk", "gsi1_sk")
+    items = [item for item in results if high is None or getattr(item, keys[1]) < high]
+    return index_page(items, limit, keys)
 
 
 def index_page(items: list[Any], limit: int, index_keys: tuple[str, str] = ("gsi1_pk", "gsi1_sk")) -> Page:

@@ -7,22 +7,36 @@ attempt does. Reports add to and take from ``reports_open`` of a shard in their 
 one question in the same second spread over 16 items, and transactions touching different items
 do not conflict. Reading a question's figures is its 16 shards (mindly.domain.question_stats sums
 them), in BatchGetItems of at most 100 keys, as DynamoDB takes.
+
+The adaptive model's question side rides on the same ADD (mindly.domain.mastery): an answer adds
+its step of the question's difficulty (``learned_steps``, integer millionths) and one to
+``learned_answers``, and files its shard in the ``by_exam`` index under the hour of the answer
+(``FOLD#<UTC hour>#<nn> / <question id>``: sparse, 16 partitions an hour, so no index partition
+takes every answer). The fold (mindly.services.question_fold) queries an hour's partitions for the
+questions answered in it, sums their shards and copies the sums onto the question item
+(``store_learned``), where the submit and practice read them. Integer sums do not depend on the
+order answers arrive in, so neither does the folded difficulty.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from mindly.domain import question_stats as rules
-from mindly.store.content import question_key
-from mindly.store.models import ContentTable, batch_read
+from mindly.store.content import QuestionItem, question_key
+from mindly.store.errors import response_code
+from mindly.store.models import ContentTable, StudyTable, batch_read
 from mindly.store.progress import Increment
 
 STATS_PREFIX = "STATS#"
 BATCH_KEYS = 100  # DynamoDB's BatchGetItem takes at most this many keys a request
+FOLD_PREFIX = "FOLD#"
+FOLD_HOUR_FORMAT = "%Y-%m-%dT%H"
 
 
 class QuestionStatsItem(ContentTable, discriminator="question_stats"):
@@ -54,6 +68,9 @@ class QuestionStatsItem(ContentTable, discriminator="question_stats"):
     h17 = NumberAttribute(null=True)
     h18 = NumberAttribute(null=True)
     h19 = NumberAttribute(null=True)
+    # The model's question side (see the module docstring): summed steps in millionths, and answers.
+    learned_steps = NumberAttribute(null=True)
+    learned_answers = NumberAttribute(null=True)
 
 
 def _bucket_attribute(bucket: int) -> Any:
@@ -68,14 +85,38 @@ def _shard_item(question_id: str, shard: int) -> QuestionStatsItem:
     return QuestionStatsItem(*shard_key(question_id, shard))
 
 
-def answer_increment(question_id: str, user_id: str, attempt_id: str, correct: bool, seconds: int) -> Increment:
+class LearnedStep(NamedTuple):
+    """An answer's step of its question's difficulty (mindly.domain.mastery.question_term) and when
+    it was answered (the hour its shard is filed under for the fold)."""
+
+    step: int
+    at: datetime
+
+
+def fold_hour(at: datetime) -> str:
+    """The UTC hour an answer at ``at`` is filed under for the fold."""
+    return at.astimezone(UTC).strftime(FOLD_HOUR_FORMAT)
+
+
+def fold_partition(hour: str, shard: int) -> str:
+    return f"{FOLD_PREFIX}{hour}#{shard:02d}"
+
+
+def answer_increment(question_id: str, user_id: str, attempt_id: str, correct: bool, seconds: int,
+                     learned: LearnedStep | None = None) -> Increment:
     """The shard update one answer makes, for the submit's transaction: +1 attempt, +1 correct when
-    right, +1 in the answer's time bucket. The shard is chosen from the student and the attempt id,
-    so a retry of the attempt names the same item."""
-    item = _shard_item(question_id, rules.shard_of(user_id, attempt_id))
+    right, +1 in the answer's time bucket, and with ``learned`` the answer's difficulty step, +1
+    learned answer and the shard's place in its hour's fold partition. The shard is chosen from the
+    student and the attempt id, so a retry of the attempt names the same item."""
+    shard = rules.shard_of(user_id, attempt_id)
+    item = _shard_item(question_id, shard)
     actions = [QuestionStatsItem.kind.set(QuestionStatsItem), QuestionStatsItem.question_id.set(question_id),
                QuestionStatsItem.attempts.add(1), QuestionStatsItem.correct.add(1 if correct else 0),
                _bucket_attribute(rules.bucket_of(seconds)).add(1)]
+    if learned is not None:
+        actions += [QuestionStatsItem.learned_steps.add(learned.step), QuestionStatsItem.learned_answers.add(1),
+                    QuestionStatsItem.gsi1_pk.set(fold_partition(fold_hour(learned.at), shard)),
+                    QuestionStatsItem.gsi1_sk.set(question_id)]
     return Increment(item, actions)
 
 
@@ -114,3 +155,83 @@ def stats_from(items: Sequence[Any], question_ids: Sequence[str]) -> dict[str, r
                 int(item.attempts or 0), int(item.correct or 0), int(item.reports_open or 0),
                 tuple(int(getattr(item, f"h{bucket:02d}") or 0) for bucket in range(rules.BUCKETS))))
     return {question_id: rules.summed(found) for question_id, found in shards.items()}
+
+
+# --- the fold: the questions answered in an hour, their summed steps, copied onto the question -----
+
+class Learned(NamedTuple):
+    """A question's summed steps (millionths) and the answers they came from, over all its shards."""
+
+    steps: int
+    answers: int
+
+
+def answered_in(hour: str) -> list[str]:
+    """The questions with an answer filed under ``hour`` (its last answer in a shard was then): one
+    Query a fold partition (16), paged as DynamoDB requires; each question once, sorted."""
+    found: set[str] = set()
+    for shard in range(rules.SHARDS):
+        for item in QuestionStatsItem.by_exam.query(fold_partition(hour, shard)):
+            found.add(str(item.gsi1_sk))
+    return sorted(found)
+
+
+def learned_sums(question_ids: Sequence[str]) -> dict[str, Learned]:
+    """Each question's sums over its 16 shards, read strongly consistent (a fold never copies less
+    than what is committed), six questions a BatchGetItem."""
+    ids = list(dict.fromkeys(question_ids))
+    sums = {question_id: Learned(0, 0) for question_id in ids}
+    per_call = BATCH_KEYS // rules.SHARDS
+    for start in range(0, len(ids), per_call):
+        [items] = batch_read([(ContentTable, shard_keys(ids[start:start + per_call]))])
+        for item in items:
+            if isinstance(item, QuestionStatsItem) and item.question_id in sums:
+                steps, answers = sums[str(item.question_id)]
+                sums[str(item.question_id)] = Learned(steps + int(item.learned_steps or 0),
+                                                      answers + int(item.learned_answers or 0))
+    return sums
+
+
+def store_learned(question_id: str, learned: Learned) -> bool:
+    """Copy a question's sums onto its item (one UpdateItem SET: the content, its hash and its
+    version are untouched). Never backwards: a slower fold that read fewer answers than the item
+    already holds writes nothing (answer counts only grow). False when nothing was written."""
+    item = QuestionItem(*question_key(question_id))
+    condition = QuestionItem.pk.exists() & (QuestionItem.learned_answers.does_not_exist()
+                                            | (QuestionItem.learned_answers <= learned.answers))
+    try:
+        item.update(actions=[QuestionItem.learned_steps.set(learned.steps),
+                             QuestionItem.learned_answers.set(learned.answers)], condition=condition)
+    except UpdateError as exc:
+        if response_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+class FoldCursorItem(StudyTable, discriminator="fold_cursor"):
+    """``JOB#question_fold / CURSOR``: the first UTC hour the fold has not finished for good
+    (every earlier hour's partitions were folded after the hour ended)."""
+
+    next_hour = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+FOLD_CURSOR_KEY = ("JOB#question_fold", "CURSOR")
+
+
+def fold_cursor() -> str | None:
+    try:
+        return str(FoldCursorItem.get(*FOLD_CURSOR_KEY, consistent_read=True).next_hour)
+    except DoesNotExist:
+        return None
+
+
+def advance_fold_cursor(next_hour: str, at: datetime) -> None:
+    """Move the cursor forward (never back: a late retry of an old run does not undo a newer one)."""
+    item = FoldCursorItem(*FOLD_CURSOR_KEY, next_hour=next_hour, updated_at=at)
+    try:
+        item.save(condition=FoldCursorItem.pk.does_not_exist() | (FoldCursorItem.next_hour < next_hour))
+    except PutError as exc:
+        if response_code(exc) != "ConditionalCheckFailedException":
+            raise

@@ -174,8 +174,13 @@ def fail(user_id: str, job_id: str, reason: str, at: datetime) -> bool:
     return True
 
 
+def latest_key(user_id: str) -> tuple[str, str]:
+    """The key of the student's pointer to their newest finished roadmap (for a batched read)."""
+    return student_key(user_id), "ROADMAP_LATEST"
+
+
 def latest(user_id: str) -> LatestRoadmapItem | None:
     try:
-        return LatestRoadmapItem.get(student_key(user_id), "ROADMAP_LATEST")
+        return LatestRoadmapItem.get(*latest_key(user_id))
     except DoesNotExist:
         return None
