@@ -13,23 +13,16 @@ DynamoDB call by operation and the items DynamoDB returned.
 
 from __future__ import annotations
 
-import argparse
-import os
 import random
-import secrets
 import sys
 import time
 from collections import Counter as Tally
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.scheduled_jobs import ZONES, finish, measured_run, parse_arguments, prepare_process
 
-# East and west of UTC, whole, half and quarter hours, so local dates differ from the UTC date.
-ZONES = ("Asia/Kolkata", "America/New_York", "Europe/London", "Asia/Kathmandu", "Pacific/Auckland",
-         "America/Los_Angeles", "Australia/Adelaide", "Asia/Tokyo")
 # An hourly run: 00:30 in Kolkata (already tomorrow there), 14:00 in New York, 19:00 in London.
 DEFAULT_NOW = "2026-11-23T19:00:00Z"
 WRITE_OPERATIONS = frozenset({"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"})
@@ -159,10 +152,8 @@ def run_job(holder: dict[str, Measured], now: datetime, events: list[dict[str, A
     from mindly.services import daily_streaks
 
     settings = get_settings()
-    holder["now"] = measured = Measured()
-    report = daily_streaks.run(now, settings.default_timezone, settings.leaderboard_timezone, events.extend)
-    holder["now"] = Measured()
-    return measured, report
+    return measured_run(holder, Measured, lambda: daily_streaks.run(
+        now, settings.default_timezone, settings.leaderboard_timezone, events.extend))
 
 
 def check_items(students: list[Student]) -> list[str]:
@@ -184,9 +175,7 @@ def check_items(students: list[Student]) -> list[str]:
 
 
 def run(students_count: int, broken: int, now: datetime, seed: int) -> tuple[list[Row], list[str]]:
-    sys.path[:0] = [str(REPO)]
-    os.environ.setdefault("JWT_SECRET", secrets.token_hex(32))
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the job logs its report; we print it
+    prepare_process()
     from infra.dev_server import start_stack
 
     stack = start_stack(prefix="mindly-bench-streaks", seed=False)
@@ -253,40 +242,16 @@ COLUMNS = (("run", "run", "<"), ("students", "students", ">"), ("broken", "broke
            ("writes accepted", "writes", ">"), ("", "verdict", "<"))
 
 
-def print_table(rows: list[Row]) -> None:
-    widths = [max(len(title), *(len(str(getattr(row, name))) for row in rows)) for title, name, _ in COLUMNS]
-    print("  ".join(f"{title:{align}{width}}"
-                    for (title, _, align), width in zip(COLUMNS, widths, strict=True)).rstrip())
-    for row in rows:
-        print("  ".join(f"{getattr(row, name)!s:{align}{width}}"
-                        for (_, name, align), width in zip(COLUMNS, widths, strict=True)).rstrip())
-    print()
-    for row in rows:
-        calls = ", ".join(f"{operation} {count}" for operation, count in sorted(row.calls.items()))
-        print(f"{row.run}: DynamoDB calls {sum(row.calls.values())} ({calls}); writes accepted {row.writes}, "
-              f"refused by their condition {row.refused}")
-        print(f"{row.run}: job report {row.report}")
+def _calls_line(row: Row, calls: str) -> str:
+    return (f"{row.run}: DynamoDB calls {sum(row.calls.values())} ({calls}); writes accepted {row.writes}, "
+            f"refused by their condition {row.refused}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=10_000, help="PROGRESS items with a running streak")
-    parser.add_argument("--broken", type=int, default=100, help="of which due for settling at the run")
-    parser.add_argument("--now", default=DEFAULT_NOW, help="the run's instant (ISO 8601, with offset or Z)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed for user ids and the mix")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed or a result is wrong")
-    args = parser.parse_args(argv)
-    if not 0 <= args.broken <= args.students:
-        parser.error("--broken must be between 0 and --students")
-    now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
-    if now.tzinfo is None:
-        parser.error("--now needs a time zone offset")
-    rows, problems = run(args.students, args.broken, now.astimezone(UTC), args.seed)
-    print_table(rows)
-    for problem in problems:
-        print(f"WRONG: {problem}")
-    failed = problems or any(row.verdict != "OK" for row in rows)
-    return 1 if args.strict and failed else 0
+    args, now = parse_arguments(__doc__.splitlines()[0], argv, DEFAULT_NOW, "PROGRESS items with a running streak",
+                                ("--broken", 100, "of which due for settling at the run"))
+    rows, problems = run(args.students, args.broken, now, args.seed)
+    return finish(rows, problems, COLUMNS, _calls_line, args.strict)
 
 
 if __name__ == "__main__":

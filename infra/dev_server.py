@@ -13,6 +13,10 @@ Started here, in this order:
 4. a poller per SQS-triggered function (``infra.sqs_poller``);
 5. sample data (``infra.seed``).
 Groq is real when GROQ_API_KEY_1..5 are set, otherwise the offline generator answers.
+
+Mail goes to moto's SES (the template's identity created at start); each mail is printed on this
+console as it is sent (``print_mail``: to, subject, link). ``APP_BASE_URL`` is this stack, which
+serves the pages the links open (``infra.account_pages``), so a printed link works as it is.
 """
 
 from __future__ import annotations
@@ -132,10 +136,34 @@ def configure_redis(env: dict[str, str]) -> LocalUpstash | None:
     return upstash
 
 
-def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: str | None = None) -> LocalStack:
-    """Start emulators, load every function, start the pollers and seed; see the module docstring."""
+def print_mail(mail: local_aws.SentMail) -> None:
+    """One mail moto's SES accepted, on this console: to, subject and the link it carries."""
+    print(f"  mail to {', '.join(mail.to)}: {mail.subject}", file=sys.stderr, flush=True)
+    if mail.link:
+        print(f"    link: {mail.link}", file=sys.stderr, flush=True)
+
+
+def print_push(endpoint_arn: str, message: str) -> None:
+    """One push moto's SNS delivered, on this console: the device's endpoint and the notification."""
+    import json
+
+    try:
+        text = json.loads(message).get("default", message)
+    except (ValueError, AttributeError):
+        text = message
+    print(f"  push to {endpoint_arn.rpartition(':')[2]}: {text}", file=sys.stderr, flush=True)
+
+
+def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: str | None = None,
+                base_url: str | None = None) -> LocalStack:
+    """Start emulators, load every function, start the pollers and seed; see the module docstring.
+    ``base_url`` is where this stack will answer (mailed links open its pages there)."""
     _quiet_emulators()
     aws = local_aws.bootstrap(prefix=prefix)
+    local_aws.observe_sent_mail(print_mail)
+    local_aws.observe_sent_push(print_push)
+    if base_url:
+        os.environ.setdefault("APP_BASE_URL", base_url)
     os.environ.setdefault("ENVIRONMENT", "local")
     os.environ.setdefault("JWT_SECRET", secrets.token_hex(32))
     os.environ.setdefault("CURSOR_SECRET", secrets.token_hex(32))
@@ -143,14 +171,16 @@ def start_stack(prefix: str = "mindly-local", seed: bool = True, demo_password: 
     upstash = configure_redis(dict(os.environ))
     use_layer()
 
+    from infra.account_pages import account_pages
     from infra.openapi import local_pages
     from infra.router import GatewayRouter, function_timeouts
     from infra.sqs_poller import SqsPoller
 
     template = cfn.load_template()
     routes = [(route, load_function(route.code_uri, route.handler).app) for route in cfn.http_routes(template)]
-    stack = LocalStack(aws=aws, upstash=upstash, app=GatewayRouter(routes, function_timeouts(template),
-                                                                   pages=local_pages(routes)))
+    router = GatewayRouter(routes, function_timeouts(template), pages=local_pages(routes))
+    router.pages.update(account_pages(router))  # the pages call the API through the router itself
+    stack = LocalStack(aws=aws, upstash=upstash, app=router)
 
     import boto3
 
@@ -214,7 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     sock = bind_port(args.host, args.port)
     port = int(sock.getsockname()[1])
     demo_password = os.environ.get("MINDLY_DEMO_PASSWORD") or secrets.token_urlsafe(12)
-    stack = start_stack(seed=not args.no_seed, demo_password=demo_password)
+    stack = start_stack(seed=not args.no_seed, demo_password=demo_password,
+                        base_url=f"http://{args.host}:{port}")
     print(f"Mindly local stack: http://{args.host}:{port}/api/v1/health", file=sys.stderr)
     if not args.no_seed:
         print(f"  demo student: {stack.seeded['demo_student']['email']} / {demo_password}", file=sys.stderr)

@@ -14,6 +14,10 @@ reset API: forget everything).
 the dev server would notice: one request at a time, a failed transaction undone item by item (no
 table copies), DynamoDB's size and count limits, and no model objects kept for moto's dashboard. Its S3
 checks presigned URLs as S3 does (``verify_presigned_s3_requests``): moto accepts any of them.
+
+Mail: ``create_mail_identities`` creates the template's SES identities (moto, like SES, refuses a
+From address that is not one), and every mail moto's SES takes can be watched as it is sent
+(``observe_sent_mail``: the dev server prints each) or read back (``sent_mail``: the tests do).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import re
 import socket
 import threading
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -576,6 +581,73 @@ def verify_presigned_s3_requests() -> None:
     S3Response._key_response = _key_response  # type: ignore[method-assign]
 
 
+# --- mail: what moto's SES was given --------------------------------------------------------------------
+
+_URL = re.compile(r"https?://\S+")
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """One mail moto's SES accepted (SES v2 simple content and v1 SendEmail alike)."""
+
+    message_id: str
+    sender: str
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+    @property
+    def link(self) -> str | None:
+        """The first URL of the body (mindly.services.mail puts a mail's link on a line of its own)."""
+        found = _URL.search(self.body)
+        return found.group(0) if found else None
+
+
+_MAIL_OBSERVERS: list[Callable[[SentMail], None]] = []
+
+
+def _as_sent_mail(message: Any) -> SentMail | None:
+    if not hasattr(message, "subject"):  # raw and templated messages carry no parsed subject/body
+        return None
+    to = tuple(address for addresses in (message.destinations or {}).values() for address in addresses)
+    return SentMail(message.id, message.source, to, message.subject, message.body)
+
+
+def observe_sent_mail(callback: Callable[[SentMail], None]) -> None:
+    """Call ``callback`` with every mail moto's SES accepts from now on, as it accepts it (in the
+    emulator's request thread; an observer that raises is logged and never fails the send)."""
+    from moto.ses.models import SESBackend
+
+    _MAIL_OBSERVERS.append(callback)
+    if getattr(SESBackend.send_email, "_mindly_observed", False):
+        return
+    original = SESBackend.send_email
+
+    def send_email(self: Any, *args: Any, **kwargs: Any) -> Any:
+        message = original(self, *args, **kwargs)
+        mail = _as_sent_mail(message)
+        for observer in list(_MAIL_OBSERVERS) if mail is not None else []:
+            try:
+                observer(mail)  # type: ignore[arg-type]
+            except Exception:  # a printer's failure is not the mail's
+                import logging
+
+                logging.getLogger(__name__).exception("mail observer failed")
+        return message
+
+    send_email._mindly_observed = True  # type: ignore[attr-defined]
+    SESBackend.send_email = send_email  # type: ignore[method-assign]
+
+
+def sent_mail(to: str | None = None) -> list[SentMail]:
+    """The mails moto's SES (in this process) holds, oldest first; only those to ``to`` if given."""
+    from moto.ses.models import ses_backends
+
+    account = os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
+    found = [mail for mail in map(_as_sent_mail, ses_backends[account][_region()].sent_messages) if mail]
+    return [mail for mail in found if to is None or to in mail.to]
+
+
 def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     """Start moto's server on 127.0.0.1 in a daemon thread; returns it and its endpoint URL.
 
@@ -658,6 +730,8 @@ def configure_env(endpoint_url: str, prefix: str) -> dict[str, str]:
         "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint_url,
         # Presigned URLs name this endpoint, so a client on this machine uploads to the emulator.
         "AWS_ENDPOINT_URL_S3": endpoint_url,
+        "AWS_ENDPOINT_URL_SESV2": endpoint_url,
+        "AWS_ENDPOINT_URL_SNS": endpoint_url,
     }
     if not os.environ.get("AWS_DEFAULT_REGION"):
         values["AWS_DEFAULT_REGION"] = DEFAULT_REGION
@@ -674,8 +748,102 @@ def configure_env(endpoint_url: str, prefix: str) -> dict[str, str]:
     buckets = bucket_names(prefix, template)
     for logical_id, variable in cfn.bucket_env_vars(template).items():
         values[variable] = buckets[logical_id]
+    values.update(mail_env_vars(template))
+    values.update({variable: arn for variable, arn in push_application_arns(prefix).items()})
     os.environ.update(values)
     return values
+
+
+def mail_identities(template: dict[str, Any] | None = None) -> dict[str, str]:
+    """The template's SES identities: logical id -> the domain or address, its parameter's default
+    when it is a ``!Ref`` (``{"MailIdentity": "mindly.in"}``)."""
+    template = template if template is not None else cfn.load_template()
+    parameters = template.get("Parameters") or {}
+    found = {}
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::SES::EmailIdentity":
+            continue
+        value = (resource.get("Properties") or {}).get("EmailIdentity")
+        if isinstance(value, dict) and set(value) == {"Ref"}:
+            value = (parameters.get(value["Ref"]) or {}).get("Default")
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{logical_id}: EmailIdentity must be a literal or a parameter with a default")
+        found[logical_id] = value.lower()
+    return found
+
+
+def mail_env_vars(template: dict[str, Any] | None = None) -> dict[str, str]:
+    """The functions' variables naming an identity (``MAIL_FROM: !Sub no-reply@${MailIdentity}``),
+    with the local identity filled in: ``{"MAIL_FROM": "no-reply@mindly.in"}``."""
+    template = template if template is not None else cfn.load_template()
+    identities = mail_identities(template)
+    values: dict[str, str] = {}
+    for function in cfn.functions(template):
+        for name, value in function.environment.items():
+            text = value.get("Fn::Sub") if isinstance(value, dict) and set(value) == {"Fn::Sub"} else None
+            if not isinstance(text, str):
+                continue
+            names = re.findall(r"\$\{([^}]+)\}", text)
+            if names and all(ref in identities for ref in names):
+                values[name] = re.sub(r"\$\{([^}]+)\}", lambda m: identities[m.group(1)], text)
+    return values
+
+
+# Push: the template takes each provider's SNS platform application as a parameter (made outside the
+# stack with the provider's credentials); locally there is one of each in moto, with dummy credentials.
+PUSH_PLATFORMS = {"FCM_PLATFORM_APPLICATION_ARN": ("GCM", "fcm"), "APNS_PLATFORM_APPLICATION_ARN": ("APNS", "apns")}
+
+
+def push_application_arns(prefix: str) -> dict[str, str]:
+    """The local platform applications' ARNs by the variable naming each (moto's ARNs are
+    ``arn:aws:sns:<region>:<account>:app/<platform>/<name>``)."""
+    account = os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
+    return {variable: f"arn:aws:sns:{_region()}:{account}:app/{platform}/{prefix}-{suffix}"
+            for variable, (platform, suffix) in PUSH_PLATFORMS.items()}
+
+
+def create_push_applications(endpoint_url: str, prefix: str) -> dict[str, str]:
+    """Create the FCM and APNs platform applications in moto's SNS (idempotent); returns the
+    variable -> ARN map ``configure_env`` predicted."""
+    client = _client("sns", endpoint_url)
+    made = {}
+    existing = {app["PlatformApplicationArn"] for app in client.list_platform_applications()["PlatformApplications"]}
+    for variable, (platform, suffix) in PUSH_PLATFORMS.items():
+        arn = push_application_arns(prefix)[variable]
+        if arn not in existing:
+            arn = client.create_platform_application(
+                Name=f"{prefix}-{suffix}", Platform=platform,
+                Attributes={"PlatformCredential": "local", "PlatformPrincipal": "local"})["PlatformApplicationArn"]
+        made[variable] = arn
+    return made
+
+
+_PUSH_OBSERVERS: list[Callable[[str, str], None]] = []
+
+
+def observe_sent_push(callback: Callable[[str, str], None]) -> None:
+    """Call ``callback(endpoint_arn, message)`` with every push moto's SNS delivers to a platform
+    endpoint from now on (an observer that raises is logged and never fails the publish)."""
+    from moto.sns.models import PlatformEndpoint
+
+    _PUSH_OBSERVERS.append(callback)
+    if getattr(PlatformEndpoint.publish, "_mindly_observed", False):
+        return
+    original = PlatformEndpoint.publish
+
+    def publish(self: Any, message: str) -> str:
+        message_id = original(self, message)
+        for observer in list(_PUSH_OBSERVERS):
+            try:
+                observer(self.arn, message)
+            except Exception:  # a printer's failure is not the push's
+                import logging
+
+                logging.getLogger(__name__).exception("push observer failed")
+        return message_id
+
+    publish._mindly_observed = True  # type: ignore[attr-defined]
+    PlatformEndpoint.publish = publish  # type: ignore[method-assign]
 
 
 def event_bus_name(prefix: str, logical_id: str) -> str:
@@ -746,6 +914,19 @@ def create_queues(endpoint_url: str, names: dict[str, str]) -> dict[str, str]:
     return urls
 
 
+def create_mail_identities(endpoint_url: str) -> dict[str, str]:
+    """Create the template's SES identities in moto (``sesv2`` ``CreateEmailIdentity``; idempotent).
+    moto takes a created identity as verified, as SES does once its DNS records are published.
+    Returns logical id -> identity."""
+    client = _client("sesv2", endpoint_url)
+    identities = mail_identities()
+    existing = {entry["IdentityName"] for entry in client.list_email_identities().get("EmailIdentities", [])}
+    for identity in identities.values():
+        if identity not in existing:
+            client.create_email_identity(EmailIdentity=identity)
+    return identities
+
+
 def create_event_buses(endpoint_url: str, prefix: str) -> dict[str, str]:
     """Create the template's custom event buses (idempotent); returns logical id -> bus name."""
     client = _client("events", endpoint_url)
@@ -797,13 +978,17 @@ class LocalAws:
     queue_names: dict[str, str] = field(default_factory=dict)
     event_buses: dict[str, str] = field(default_factory=dict)
     bucket_names: dict[str, str] = field(default_factory=dict)
+    mail_identities: dict[str, str] = field(default_factory=dict)
+    push_applications: dict[str, str] = field(default_factory=dict)
 
     def create(self) -> LocalAws:
-        """(Re)create every table, queue, event bus and bucket that is missing."""
+        """(Re)create every table, queue, event bus, bucket and mail identity that is missing."""
         create_tables(self.endpoint_url, self.table_names)
         self.queue_urls = create_queues(self.endpoint_url, self.queue_names)
         self.event_buses = create_event_buses(self.endpoint_url, self.prefix)
         create_buckets(self.endpoint_url, self.bucket_names)
+        self.mail_identities = create_mail_identities(self.endpoint_url)
+        self.push_applications = create_push_applications(self.endpoint_url, self.prefix)
         return self
 
     def reset(self) -> LocalAws:
@@ -823,7 +1008,7 @@ class LocalAws:
 
 def bootstrap(prefix: str = "mindly-local", port: int = 0) -> LocalAws:
     """Start moto, configure this process's environment for it and create all tables, queues, event
-    buses and buckets."""
+    buses, buckets and mail identities."""
     server, endpoint_url = start_moto(port)
     try:
         configure_env(endpoint_url, prefix)

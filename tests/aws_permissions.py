@@ -31,6 +31,7 @@ import fnmatch
 import functools
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,9 @@ class Names:
                        for lid, var in cfn.queue_env_vars(template).items() if var in environ}
         self.buses = {environ[var]: lid for lid, var in cfn.event_bus_env_vars(template).items() if var in environ}
         self.buckets = {environ[var]: lid for lid, var in cfn.bucket_env_vars(template).items() if var in environ}
+        from infra.local_aws import mail_identities
+
+        self.identities = {identity: lid for lid, identity in mail_identities(dict(template)).items()}
 
     def table(self, name: str, index: str | None = None) -> str:
         base = self.tables.get(name, f"?{name}")
@@ -142,6 +146,12 @@ class Names:
     def bucket(self, name: str, key: str | None = None) -> str:
         base = self.buckets.get(name, f"?{name}")
         return f"{base}/{key}" if key is not None else base
+
+    def identity(self, sender: str) -> str:
+        """The SES identity a From address sends as: the address's own identity, else its domain's."""
+        address = sender.rpartition("<")[2].rstrip(">").strip().lower()
+        found = self.identities.get(address) or self.identities.get(address.rpartition("@")[2])
+        return found or f"?{address}"
 
     def bus(self, name: str | None) -> str:
         name = name or "default"
@@ -191,6 +201,15 @@ def _ssm_uses(operation: str, params: Mapping[str, Any]) -> list[Use]:
     return [Use(f"ssm:{operation}", "parameter/" + str(name).strip("/")) for name in names]
 
 
+def _sns_resource(params: Mapping[str, Any]) -> str:
+    """An SNS call's resource as ``sns:<ARN resource part>`` (``sns:endpoint/GCM/<app>/<id>``,
+    ``sns:app/APNS/<app>``): mobile push endpoints and applications are made outside the template."""
+    for name in ("TargetArn", "EndpointArn", "PlatformApplicationArn", "TopicArn"):
+        if params.get(name):
+            return "sns:" + str(params[name]).split(":", 5)[-1]
+    return "*"
+
+
 def uses_of(service: str, operation: str, params: Mapping[str, Any], names: Names) -> list[Use]:
     """The IAM actions (with resources) that one API call needs."""
     if service == "dynamodb":
@@ -206,6 +225,10 @@ def uses_of(service: str, operation: str, params: Mapping[str, Any], names: Name
         return _ssm_uses(operation, params)
     if service == "s3":
         return _s3_uses(operation, params, names)
+    if service == "sns":
+        return [Use(f"sns:{operation}", _sns_resource(params))]
+    if service == "sesv2" and operation == "SendEmail":  # IAM names SES v2's actions ses:*
+        return [Use("ses:SendEmail", names.identity(params.get("FromEmailAddress", "")))]
     return [Use(f"{service}:{operation}", "*")]
 
 
@@ -223,6 +246,12 @@ def _resource_pattern(value: Any, env: str) -> str | None:
             return logical_id + rest
         if ":ssm:" in text and ":parameter/" in text:
             return "parameter/" + text.split(":parameter/", 1)[1].strip("/")
+        sns = re.fullmatch(r"arn:\$\{AWS::Partition\}:sns:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(.+)", text)
+        if sns:  # "arn:...:sns:...:endpoint/*": push endpoints, made at run time
+            return "sns:" + sns.group(1)
+        identity = re.fullmatch(r".*:ses:.*:identity/\$\{(\w+)\}", text)
+        if identity:  # "arn:...:ses:...:identity/${MailIdentity}"
+            return identity.group(1)
         return None
     if value == "*":
         return "*"

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import functools
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 from urllib.parse import urlencode
 
 EVENTS = Path(__file__).resolve().parent / "events"
@@ -304,3 +308,53 @@ def practice_item(student: HandlerClient, query: dict[str, str], question_id: st
             return dict(found[0])
         cursor = page.data["next_cursor"]
         assert cursor is not None, f"{question_id} is not in practice {query}"
+
+
+# --- the dev server as a developer starts it (e2e) ------------------------------------------------------
+
+# A developer's terminal has none of the suite's emulator endpoints, rate limits or secrets: the
+# dev server must start from nothing, as the README says.
+DEV_SERVER_UNSET_PREFIXES = ("UPSTASH_", "AWS_ENDPOINT_URL", "USER_RATE", "LOGIN_RATE", "REGISTER_RATE",
+                             "REFRESH_RATE")
+DEV_SERVER_UNSET = ("JWT_SECRET", "ENVIRONMENT", "CORS_ORIGINS")
+DEV_SERVER_START_SECONDS = 120
+
+
+@contextlib.contextmanager
+def dev_server(args: list[str], console: IO[str], unset: tuple[str, ...] = (),
+               **env: str) -> Iterator[str]:
+    """``python -m infra.dev_server --port <free port> *args`` from the repository root, its stderr
+    written to ``console``; yields the base URL once /api/v1/health answers 200, and stops it after.
+    ``unset`` names more variables to leave out of its environment; ``env`` adds some."""
+    import httpx
+    import pytest
+
+    repo = Path(__file__).resolve().parents[1]
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(DEV_SERVER_UNSET_PREFIXES) and k not in (*DEV_SERVER_UNSET, *unset)}
+    environment.update({"BCRYPT_ROUNDS": "4", "PYTHONUNBUFFERED": "1", **env})
+    process = subprocess.Popen([sys.executable, "-m", "infra.dev_server", "--port", str(port), *args],
+                               cwd=repo, env=environment, stdout=subprocess.DEVNULL, stderr=console, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + DEV_SERVER_START_SECONDS
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                console.flush()
+                console.seek(0)
+                pytest.fail(f"dev server exited: {console.read()[-3000:]}")
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"dev server did not become healthy in {DEV_SERVER_START_SECONDS} s")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, Request
 from pydantic import ConfigDict, Field
@@ -16,7 +16,7 @@ from mindly.http.auth import CurrentUser, bad_tokens_counted, refuse_cross_site
 from mindly.http.envelope import Envelope
 from mindly.http.limits import client_of, enforce, per_ip
 from mindly.http.schemas import AnswerData, RequestBody, answers
-from mindly.services import auth
+from mindly.services import account, account_links, auth
 
 REFRESH_COOKIE = "refresh_token"
 COOKIE_PATH = f"{API_PREFIX}/auth"
@@ -83,7 +83,12 @@ def _token_answer(issued: auth.IssuedTokens, status_code: int) -> Envelope:
           operation_id="register")
 @answers(AuthTokens)
 def register(body: RegisterRequest) -> Envelope:
-    issued = auth.register(get_settings(), body.email, body.password, body.name)
+    settings = get_settings()
+    # The new account gets its verification link at once: the token is written with the account, and
+    # a mail SES refuses does not undo the account.
+    link = account_links.SignupLink(settings)
+    issued = auth.register(settings, body.email, body.password, body.name, welcome=link.items)
+    link.send(issued.user)
     return _token_answer(issued, 201)
 
 
@@ -134,10 +139,97 @@ def logout_all(user: CurrentUser) -> Envelope:
     return _signed_out(f"logged out of {count} session(s)")
 
 
+class SignedInAccount(Account):
+    """The signed-in student's account."""
+
+    email_verified: bool = Field(description="whether a verification link was opened; false for accounts "
+                                             "made before verification existed")
+
+
 @app.get(f"{API_PREFIX}/auth/me", operation_id="getMe")
-@answers(Account)
+@answers(SignedInAccount)
 def me(user: CurrentUser) -> Envelope:
     return Envelope(auth.me(user.id))
+
+
+# --- mailed links: email verification and password reset (mindly.services.account_links) ----------
+
+class TokenRequest(RequestBody):
+    token: str = Field(max_length=200, description="the token of the mailed link (its `token` query)")
+
+
+class ForgotPasswordRequest(RequestBody):
+    email: str = Field(max_length=254)
+
+
+class ResetPasswordRequest(RequestBody):
+    token: str = Field(max_length=200, description="the token of the mailed link (its `token` query)")
+    new_password: str = Field(max_length=1024, description="the rules of registration: 8 characters to 72 bytes")
+
+
+class VerificationRequested(AnswerData):
+    """What became of a request for a verification link."""
+
+    email_verified: bool = Field(description="true: already verified, and no mail was sent")
+    mail_sent: bool
+
+
+class EmailVerified(AnswerData):
+    email_verified: Literal[True]
+
+
+class PasswordWasReset(AnswerData):
+    sessions_revoked: int = Field(description="how many signed-in sessions the reset ended")
+
+
+def _per_email(request: Request, bucket: str, email: str, limit: int, window_seconds: int, what: str) -> None:
+    # Counted by a hash of the address: Redis keeps no emails.
+    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
+    enforce(request, bucket, digest, limit, what, window_seconds=window_seconds)
+
+
+@app.post(f"{API_PREFIX}/auth/verify-email/request", status_code=202, responses=error_responses(503),
+          operation_id="requestEmailVerification")
+@answers(VerificationRequested)
+def request_email_verification(request: Request, user: CurrentUser) -> Envelope:
+    settings = get_settings()
+    enforce(request, "verify-email-request", user.id, settings.verify_email_requests_per_hour,
+            "verification mails for this account", window_seconds=3600)
+    sent = account_links.request_verification(settings, user.id)
+    return Envelope({"email_verified": not sent, "mail_sent": sent}, status_code=202,
+                    message="verification mail sent" if sent else "email already verified")
+
+
+@app.post(f"{API_PREFIX}/auth/verify-email",
+          dependencies=[Depends(per_ip("email-link", lambda s: s.email_link_rate_limit_per_minute))],
+          operation_id="verifyEmail")
+@answers(EmailVerified)
+def verify_email(body: TokenRequest) -> Envelope:
+    account_links.verify_email(body.token)
+    return Envelope({"email_verified": True}, message="email verified")
+
+
+@app.post(f"{API_PREFIX}/auth/password/forgot", status_code=202,
+          dependencies=[Depends(per_ip("password-forgot", lambda s: s.password_forgot_rate_limit_per_minute))],
+          operation_id="forgotPassword")
+def forgot_password(request: Request, body: ForgotPasswordRequest) -> Envelope:
+    settings = get_settings()
+    email = auth.normalize_email(body.email)
+    _per_email(request, "password-forgot-email", email, settings.password_forgot_per_email_per_hour, 3600,
+               "password reset requests for this email")
+    account_links.forgot_password(settings, email)
+    # The same answer whether or not the email has an account (and as late: account_links).
+    return Envelope(None, status_code=202,
+                    message="If an account uses this email, a link to reset its password is on its way")
+
+
+@app.post(f"{API_PREFIX}/auth/password/reset",
+          dependencies=[Depends(per_ip("email-link", lambda s: s.email_link_rate_limit_per_minute))],
+          operation_id="resetPassword")
+@answers(PasswordWasReset)
+def reset_password(request: Request, body: ResetPasswordRequest) -> Envelope:
+    ended = account_links.reset_password(get_settings(), body.token, body.new_password, client_of(request))
+    return Envelope({"sessions_revoked": ended}, message="password changed; sign in with the new password")
 
 
 @app.get(f"{API_PREFIX}/auth/google", responses=error_responses(501), operation_id="signInWithGoogle")
@@ -147,3 +239,48 @@ def google() -> Envelope:
 
 
 handler = lambda_handler(app)
+
+
+# --- the student's data: export and deletion (mindly.services.account) ------------------------------
+
+class AccountExport(AnswerData):
+    """Everything stored about the student (API.md "Accounts and reminders"). Each item is its
+    stored attributes (``sk`` its sort key, ``kind`` its kind) less the withheld ones."""
+
+    model_config = ConfigDict(extra="allow")
+
+    user: dict[str, Any] | None
+    profile: dict[str, Any] | None
+    progress: list[dict[str, Any]] = Field(description="totals, days, weeks, activities, subject and topic counters")
+    attempts: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
+    cards: list[dict[str, Any]]
+    mock_tests: list[dict[str, Any]]
+    roadmaps: list[dict[str, Any]]
+    badges: list[dict[str, Any]]
+    reports: list[dict[str, Any]]
+    notifications: list[dict[str, Any]] = Field(description="notification preferences and the inbox")
+    sessions: list[dict[str, Any]]
+    security: list[dict[str, Any]] = Field(description="login guards and mailed tokens (without their hashes)")
+    other: list[dict[str, Any]] = Field(description="kinds of item not yet given a section, with their table")
+    withheld: list[dict[str, str]] = Field(description="attributes left out, each with why")
+
+
+class DeleteAccountRequest(RequestBody):
+    password: str = Field(max_length=1024)
+
+
+@app.get(f"{API_PREFIX}/account/export", responses=error_responses(413), operation_id="exportAccount")
+@answers(AccountExport)
+def export_account(user: CurrentUser) -> Envelope:
+    return Envelope(account.export(user.id))
+
+
+@app.delete(f"{API_PREFIX}/account", status_code=202, responses=error_responses(401, 423),
+            operation_id="deleteAccount")
+def delete_account(request: Request, user: CurrentUser, body: DeleteAccountRequest) -> Envelope:
+    account.request_deletion(get_settings(), user.id, body.password, client_of(request), account.sqs_enqueue,
+                             account.utc_now())
+    response = Envelope(None, status_code=202, message="account deletion started; every session has ended")
+    response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, secure=True, httponly=True, samesite="strict")
+    return response

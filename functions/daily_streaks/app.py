@@ -3,26 +3,12 @@ the notifications and closes finished leaderboard weeks (mindly.services.daily_s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from mindly.config import get_settings
 from mindly.observability import lambda_entry, logger
 from mindly.services import daily_streaks
-
-
-def _scheduled_time(event: dict[str, Any]) -> datetime:
-    """The run's clock: the scheduled event's own time, so a retried invocation settles exactly what
-    the first attempt would have; the current time when the event has none."""
-    raw = event.get("time") if isinstance(event, dict) else None
-    if isinstance(raw, str):
-        try:
-            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed.astimezone(UTC)
-    return datetime.now(UTC)
+from mindly.services.schedule import scheduled_time
 
 
 def _default_publisher() -> daily_streaks.Publisher | None:
@@ -38,6 +24,6 @@ def _default_publisher() -> daily_streaks.Publisher | None:
 def handler(event: dict[str, Any], context: Any, publish: daily_streaks.Publisher | None = None) -> dict[str, Any]:
     """Run the job once. ``publish`` replaces the EventBridge publisher (tests, the local CLI)."""
     settings = get_settings()
-    report = daily_streaks.run(_scheduled_time(event), settings.default_timezone, settings.leaderboard_timezone,
+    report = daily_streaks.run(scheduled_time(event), settings.default_timezone, settings.leaderboard_timezone,
                                publish if publish is not None else _default_publisher())
     return report.as_dict()

@@ -81,17 +81,17 @@ def test_register_login_refresh_and_me_answer_their_models(auth_fn: Any) -> None
     conforms(auth_fn.AuthTokens, by_cookie)
     me = HandlerClient(auth_fn, token=by_cookie.data["access_token"]).get(f"{API}/auth/me")
     # Then every answer is its model, and the documents say so
-    assert conforms(auth_fn.Account, me).email == tokens.user.email
+    assert conforms(auth_fn.SignedInAccount, me).email == tokens.user.email
     for path, method, model in ((f"{API}/auth/register", "post", "AuthTokens"),
                                 (f"{API}/auth/login", "post", "AuthTokens"),
                                 (f"{API}/auth/refresh", "post", "AuthTokens"),
-                                (f"{API}/auth/me", "get", "Account")):
+                                (f"{API}/auth/me", "get", "SignedInAccount")):
         assert declared(auth_fn, path, method) == model
 
 
 def test_an_admin_account_is_its_model(auth_fn: Any) -> None:
     me = HandlerClient(auth_fn, token=support.admin_token(auth_fn, name="Model Admin")).get(f"{API}/auth/me")
-    assert conforms(auth_fn.Account, me).role == "admin"
+    assert conforms(auth_fn.SignedInAccount, me).role == "admin"
 
 
 def test_logout_and_google_answer_no_data(auth_fn: Any) -> None:
@@ -106,7 +106,8 @@ def test_logout_and_google_answer_no_data(auth_fn: Any) -> None:
     operations = {operation["operationId"] for item in auth_fn.app.openapi()["paths"].values()
                   for operation in item.values()}
     assert operations == {"getHealth", "register", "login", "refreshTokens", "logout", "logoutAll", "getMe",
-                          "signInWithGoogle"}
+                          "signInWithGoogle", "requestEmailVerification", "verifyEmail", "forgotPassword",
+                          "resetPassword", "exportAccount", "deleteAccount"}
 
 
 # --- profile and syllabus ------------------------------------------------------------------------------

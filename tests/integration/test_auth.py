@@ -515,10 +515,10 @@ def test_me_returns_the_public_account(auth_fn: Any) -> None:
     email, registered = _new_account(auth_fn)
     # When they ask who they are
     answer = _me(auth_fn, registered.data["access_token"])
-    # Then they get exactly id, email, name, role and created_at
+    # Then they get exactly id, email, name, role and created_at, and whether the email is verified
     assert answer.status == 200, answer
-    assert answer.data == registered.data["user"]
-    assert set(answer.data) == USER_KEYS
+    assert answer.data == {**registered.data["user"], "email_verified": False}
+    assert set(answer.data) == USER_KEYS | {"email_verified"}
     assert answer.data["email"] == email
     assert "$2b$" not in answer.text
 

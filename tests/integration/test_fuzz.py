@@ -131,6 +131,7 @@ test_flashcards_conforms_to_its_schema = _fuzz("flashcards")
 test_roadmaps_conforms_to_its_schema = _fuzz("roadmaps")
 test_analytics_conforms_to_its_schema = _fuzz("analytics")
 test_admin_conforms_to_its_schema = _fuzz("admin")
+test_notifications_conforms_to_its_schema = _fuzz("notifications")
 
 
 def test_a_repeated_query_parameter_is_refused_not_read_as_its_last_value(

@@ -54,9 +54,29 @@ def get_json(name: str) -> Any:
         return None
 
 
-def set_json(name: str, value: Any, ttl_seconds: int) -> None:
-    """Cache a JSON value for ``ttl_seconds``; skipped (and logged) when Redis cannot be reached."""
+# The set of a student's cache keys outlives every key in it (the longest cache lives 7 days).
+OWNED_KEYS_TTL_SECONDS = 8 * 24 * 3600
+
+
+def owned_keys_key(user_id: str) -> str:
+    """The set listing the cache keys that hold a student's data, so deleting the account finds
+    them without a SCAN (mindly.services.account)."""
+    return key("owned", user_id)
+
+
+def set_json(name: str, value: Any, ttl_seconds: int, owner: str | None = None) -> None:
+    """Cache a JSON value for ``ttl_seconds``; skipped (and logged) when Redis cannot be reached.
+    A value holding a student's data names them as ``owner``: the key joins their owned set in
+    the same round trip."""
     try:
-        get_redis().set(name, json.dumps(value, separators=(",", ":")), ex=ttl_seconds)
+        text = json.dumps(value, separators=(",", ":"))
+        if owner is None:
+            get_redis().set(name, text, ex=ttl_seconds)
+            return
+        pipeline = get_redis().pipeline()
+        pipeline.set(name, text, ex=ttl_seconds)
+        pipeline.sadd(owned_keys_key(owner), name)
+        pipeline.expire(owned_keys_key(owner), OWNED_KEYS_TTL_SECONDS)
+        pipeline.exec()
     except Exception:
         logger.warning("cache write skipped: redis unavailable", extra={"cache_key": name})

@@ -27,15 +27,16 @@ def client_of(request: Request) -> str:
     return client_network(client_ip(request.scope))
 
 
-def enforce(request: Request, bucket: str, identifier: str, limit: int, what: str) -> None:
-    """Count one request of ``identifier`` against ``bucket`` (``limit`` a minute); 429 with
-    Retry-After over it.
+def enforce(request: Request, bucket: str, identifier: str, limit: int, what: str,
+            window_seconds: int = 60) -> None:
+    """Count one request of ``identifier`` against ``bucket`` (``limit`` per ``window_seconds``, a
+    minute unless given); 429 with Retry-After over it.
 
     If Redis is unreachable the request goes on (logged): these routes stay usable, and password
     guessing is still bounded by the login guard kept in DynamoDB.
     """
     try:
-        decision = RateLimiter(get_redis()).hit(bucket, identifier, limit)
+        decision = RateLimiter(get_redis()).hit(bucket, identifier, limit, window_seconds)
     except CacheError:
         logger.warning("rate limit skipped: redis unavailable", extra={"bucket": bucket})
         return

@@ -13,8 +13,9 @@ import hashlib
 import math
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from mindly.cache import revocation
 from mindly.cache.client import get_redis
@@ -100,15 +101,16 @@ def _new_account(settings: Settings, email: str, password: str, name: str, role:
     )
 
 
-def register(settings: Settings, email: str, password: str, name: str, role: str = "student") -> IssuedTokens:
-    """Create an account and log it in: one DynamoDB transaction writes the account, its email guard
-    and the first session, so an account never exists without the session its tokens name. Conflict
-    when the email is taken."""
+def register(settings: Settings, email: str, password: str, name: str, role: str = "student",
+             welcome: Callable[[UserItem], list[Any]] | None = None) -> IssuedTokens:
+    """Create an account and log it in: one DynamoDB transaction writes the account, its email guard,
+    the first session and the items ``welcome(account)`` gives (its verification link's token), so an
+    account never exists without the session its tokens name. Conflict when the email is taken."""
     now = int(time.time())
     user = _new_account(settings, email, password, name, role, now)
     session, refresh = _new_session(settings, user, now)
     try:
-        users.create_user(user, session)
+        users.create_user(user, session, welcome(user) if welcome else ())
     except AlreadyExists as exc:
         raise Conflict("An account with this email already exists", field="email") from exc
     return _issued(settings, user, session, refresh, now)
@@ -303,17 +305,27 @@ def logout(settings: Settings, claims: tokens.Claims) -> None:
 
 def logout_all(settings: Settings, claims: tokens.Claims) -> int:
     """End every session of the user; returns how many were open."""
-    sessions = users.active_sessions(claims.user_id)
+    return revoke_every_session(settings, claims.user_id, "logout-all", also=claims.session_id)
+
+
+def revoke_every_session(settings: Settings, user_id: str, reason: str, also: str | None = None) -> int:
+    """End every open session of the student: each session's access tokens are blacklisted first
+    (Redis, failing loudly), then its refresh token stops (the session item is marked revoked).
+    ``also`` names a session to blacklist even if the query no longer lists it. How many were open."""
+    sessions = users.active_sessions(user_id)
     entries = {revocation.session_key(s.family): settings.access_token_ttl_seconds for s in sessions}
-    entries[revocation.session_key(claims.session_id)] = settings.access_token_ttl_seconds
-    revocation.revoke(get_redis(), entries)
+    if also is not None:
+        entries[revocation.session_key(also)] = settings.access_token_ttl_seconds
+    if entries:
+        revocation.revoke(get_redis(), entries)
     for session in sessions:
-        users.revoke_session(session, "logout-all")
+        users.revoke_session(session, reason)
     return len(sessions)
 
 
-def me(user_id: str) -> dict[str, str]:
+def me(user_id: str) -> dict[str, Any]:
+    """The signed-in student's account, with whether its email is verified."""
     user = users.get_user(user_id)
     if user is None:
         raise AuthenticationFailed("Account no longer exists")
-    return public_user(user)
+    return {**public_user(user), "email_verified": bool(user.email_verified)}

@@ -113,4 +113,10 @@ def put_profile(user_id: str, exam_type: str, level: str, study_hours_per_day: f
         deck_positions=existing.deck_positions if existing else None,
     )
     users.save_profile(profile)
+    # The reminder follows the profile's zone (and a new student gets the default reminder).
+    # Imported here: every function reads profiles, only a profile's change re-schedules its reminder,
+    # and the reminder code (SNS, SES, the notification items) would otherwise load at every cold start.
+    from mindly.services import notifications
+
+    notifications.follow_profile(user_id, zone_name, now)
     return as_dict(profile)

@@ -26,7 +26,8 @@ import secrets
 from collections.abc import Iterable
 from typing import Any, Literal, get_args
 
-from mindly.config import get_settings
+from mindly.aws_clients import ContainerClient
+from mindly.config import Settings, get_settings
 from mindly.exceptions import ServiceUnavailable
 
 MEDIA_PREFIX = "media/"
@@ -45,7 +46,20 @@ VIEW_DISPOSITION = "attachment"
 # not granted) S3 answers 403 instead of 404 for a key that does not exist.
 _ABSENT_STATUSES = frozenset({403, 404})
 
-_CLIENT: dict[str, Any] = {}
+
+def _s3_config(settings: Settings) -> dict[str, Any]:
+    # Path-style on the local endpoint (an IP address has no bucket subdomains); virtual-hosted
+    # on AWS, which with an explicit style also picks the regional endpoint
+    # (bucket.s3.<region>.amazonaws.com) over the global one that may redirect a new bucket.
+    style: Literal["path", "virtual"] = "path" if settings.s3_endpoint_url else "virtual"
+    return {"signature_version": "s3v4", "s3": {"addressing_style": style},
+            "connect_timeout": 2, "read_timeout": 2, "retries": {"mode": "standard", "max_attempts": 3}}
+
+
+# One S3 client per container (mindly.aws_clients).
+_client = ContainerClient("s3", lambda settings: settings.s3_endpoint_url, _s3_config)
+# Drops the S3 client (its connections and the credentials it read); the next use makes one.
+forget_client = _client.forget
 
 
 class TooManyMedia(ValueError):
@@ -132,38 +146,3 @@ def _bucket() -> str:
     if not bucket:
         raise ServiceUnavailable("The media bucket is not configured")
     return bucket
-
-
-def _client() -> Any:
-    """One S3 client per container (dropped around SnapStart snapshots: ``forget_client``)."""
-    if "client" not in _CLIENT:
-        import botocore.session
-        from botocore.config import Config
-
-        settings = get_settings()
-        # Path-style on the local endpoint (an IP address has no bucket subdomains); virtual-hosted
-        # on AWS, which with an explicit style also picks the regional endpoint
-        # (bucket.s3.<region>.amazonaws.com) over the global one that may redirect a new bucket.
-        style: Literal["path", "virtual"] = "path" if settings.s3_endpoint_url else "virtual"
-        config = Config(signature_version="s3v4", s3={"addressing_style": style},
-                        connect_timeout=2, read_timeout=2, retries={"mode": "standard", "max_attempts": 3})
-        _CLIENT["client"] = botocore.session.get_session().create_client(
-            "s3", region_name=settings.aws_region, endpoint_url=settings.s3_endpoint_url, config=config)
-    return _CLIENT["client"]
-
-
-def forget_client() -> None:
-    """Drop the S3 client (its connections and the credentials it read); the next use makes one."""
-    _CLIENT.clear()
-
-
-def _register_snapshot_hooks() -> None:
-    # A client kept across a SnapStart snapshot would share its connections and the credentials
-    # of the snapshotted container with every restored one.
-    from mindly import runtime_hooks
-
-    runtime_hooks.before_snapshot(forget_client)
-    runtime_hooks.after_restore(forget_client)
-
-
-_register_snapshot_hooks()

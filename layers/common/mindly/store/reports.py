@@ -104,6 +104,12 @@ def open_report(report: ReportItem) -> Opened:
             transaction.save(guard, condition=OpenReportItem.pk.does_not_exist())
             transaction.save(report, condition=ReportItem.pk.does_not_exist())
             transaction.update(counter.item, actions=counter.actions)
+            # The student's pointer to it (Study table), so the export and the account deletion
+            # find it without a Scan (mindly.store.account).
+            # Imported here: the account store's registry is only needed when a report is written.
+            from mindly.store.account import ownership
+
+            transaction.save(ownership(report.user_id, report))
     except TransactWriteError as exc:
         if response_code(exc) is None:
             raise OutcomeUnknown(report.report_id) from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -17,6 +18,7 @@ from pynamodb.transactions import TransactWrite
 from mindly.store.errors import AlreadyExists, StaleWrite, response_code
 from mindly.store.models import (
     EmailItem,
+    LinkTokenItem,
     LoginGuardItem,
     ProfileItem,
     SessionItem,
@@ -45,9 +47,9 @@ def _conditional_failure(exc: Exception) -> bool:
     return False
 
 
-def create_user(user: UserItem, session: SessionItem | None = None) -> None:
-    """Write the account, its email guard and (when given) its first session in one transaction;
-    AlreadyExists when the email is taken."""
+def create_user(user: UserItem, session: SessionItem | None = None, extra: Sequence[UsersTable] = ()) -> None:
+    """Write the account, its email guard, (when given) its first session and the ``extra`` items of
+    its partition (a verification link's token) in one transaction; AlreadyExists when the email is taken."""
     guard = EmailItem(email_key(user.email), "EMAIL", user_id=user.user_id)
     try:
         with TransactWrite(connection=connection_of(UsersTable)) as transaction:
@@ -55,6 +57,8 @@ def create_user(user: UserItem, session: SessionItem | None = None) -> None:
             transaction.save(user, condition=UserItem.pk.does_not_exist())
             if session is not None:
                 transaction.save(session, condition=SessionItem.pk.does_not_exist())
+            for item in extra:
+                transaction.save(item)
     except TransactWriteError as exc:
         if _conditional_failure(exc):
             raise AlreadyExists(user.email) from exc
@@ -200,6 +204,77 @@ def finish_login(session: SessionItem, client_scope: str, client_held: dict[int,
             return False
         raise
     return True
+
+
+def link_token_key(purpose: str, secret_hash: str) -> str:
+    return f"TOKEN#{purpose}#{secret_hash}"
+
+
+def link_token_item(user_id: str, purpose: str, secret_hash: str, created_at: datetime,
+                    expires_at: datetime) -> LinkTokenItem:
+    """A mailed token's hash under the student's partition, kept until ``expires_at`` (its TTL)."""
+    return LinkTokenItem(user_key(user_id), link_token_key(purpose, secret_hash), purpose=purpose,
+                         created_at=created_at, expires_at=expires_at)
+
+
+def save_link_token(user_id: str, purpose: str, secret_hash: str, created_at: datetime,
+                    expires_at: datetime) -> None:
+    """Store a mailed token's hash (``link_token_item``)."""
+    link_token_item(user_id, purpose, secret_hash, created_at, expires_at).save()
+
+
+def link_token_usable(user_id: str, purpose: str, secret_hash: str, now: datetime) -> bool:
+    """Whether the token exists and has not expired (one strongly consistent GetItem): checked
+    before any costly work is done for it; using it is still conditional."""
+    try:
+        item = LinkTokenItem.get(user_key(user_id), link_token_key(purpose, secret_hash), consistent_read=True)
+    except DoesNotExist:
+        return False
+    return isinstance(item, LinkTokenItem) and item.expires_at is not None and item.expires_at > now
+
+
+def _token_spent_with(user_id: str, purpose: str, secret_hash: str, now: datetime,
+                      account_actions: list[Any]) -> bool:
+    """Delete the token, only while it exists and has not expired, and apply ``account_actions`` to
+    the account, in one transaction: of two uses of one token only one passes the condition. False
+    (nothing written) when the token is unknown, used or expired, or the account is gone."""
+    token = LinkTokenItem(user_key(user_id), link_token_key(purpose, secret_hash))
+    try:
+        with TransactWrite(connection=connection_of(UsersTable)) as transaction:
+            transaction.delete(token, condition=LinkTokenItem.pk.exists() & (LinkTokenItem.expires_at > now))
+            transaction.update(UserItem(user_key(user_id), "ACCOUNT"), actions=account_actions,
+                               condition=UserItem.pk.exists())
+    except TransactWriteError as exc:
+        if _conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def spend_verification_token(user_id: str, secret_hash: str, now: datetime) -> bool:
+    """Use a verification token: the token gone and the account's email verified, or False."""
+    return _token_spent_with(user_id, "verify", secret_hash, now, [UserItem.email_verified.set(True)])
+
+
+def spend_reset_token(user_id: str, secret_hash: str, now: datetime, password_hash: str) -> bool:
+    """Use a password-reset token: the token gone and the account's password hash replaced, or False.
+    A student who could open the mail has proved the address too, so it is marked verified."""
+    return _token_spent_with(user_id, "reset", secret_hash, now, [
+        UserItem.password_hash.set(password_hash), UserItem.password_changed_at.set(now),
+        UserItem.email_verified.set(True)])
+
+
+def clear_login_guards(user_id: str, scopes: list[str]) -> None:
+    """Empty the slots of these login guards, keeping the known clients (one UpdateItem each; a
+    guard never written is left absent). An emptied row is rebuilt at its size by the next login
+    (``take_login_slot``)."""
+    for scope in scopes:
+        try:
+            LoginGuardItem(user_key(user_id), guard_key(scope)).update(
+                actions=[LoginGuardItem.slots.set([])], condition=LoginGuardItem.pk.exists())
+        except UpdateError as exc:
+            if not _conditional_failure(exc):
+                raise
 
 
 def set_role(user: UserItem, role: str) -> None:
