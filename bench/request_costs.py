@@ -157,7 +157,9 @@ def run(counter: Counter | None = None, more_rows: MoreRows | None = None) -> li
         body = {"email": f"bench.{secrets.token_hex(4)}@example.com", "password": "Bench-password-1",
                 "name": "Bench Student"}
         registered = measure(rows, counter, "POST /auth/register",
-                             lambda: client.post("/api/v1/auth/register", json=body), "DynamoDB <= 1", within(1))
+                             lambda: client.post("/api/v1/auth/register", json=body),
+                             "DynamoDB = 1 TransactWriteItems (account, email guard, session, the link's token) "
+                             "+ 1 SES send", within(1, writes=1))
         measure(rows, counter, "POST /auth/login",
                 lambda: client.post("/api/v1/auth/login", json={"email": body["email"], "password": body["password"]}),
                 "DynamoDB <= 5", within(5))
@@ -219,7 +221,32 @@ def question_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str
             "1 read, no write", within(dynamodb=1, writes=0, redis=2))
     measure(rows, counter, "GET /questions/attempts", lambda: client.get(f"{api}/attempts", headers=auth),
             "DynamoDB = 1 Query, " + AUTH, exactly(1, 1))
+    adaptive_rows(rows, counter, client, auth)
     content_rows(rows, counter, client, auth)
+
+
+def adaptive_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str, str]) -> None:
+    """The next question and the practice list's filters, for the student who answered one sample
+    GATE question above (the sample bank has one question a topic, most topics none)."""
+    next_target = ("DynamoDB <= 8 (mindly.services.adaptive): 1 BatchGetItem (profile, mastery, roadmap) "
+                   "+ 1 due Query + 1-4 Queries + 1 BatchGetItem (markers) [+ 1 passage], " + AUTH)
+    measure(rows, counter, "GET /practice/next", lambda: client.get("/api/v1/practice/next", headers=auth),
+            next_target, within(dynamodb=8, redis=1, writes=0))
+    measure(rows, counter, "  topic= (never answered)", lambda: client.get(
+        "/api/v1/practice/next", params={"exam": "GATE", "topic": "Hashing"}, headers=auth),
+        "DynamoDB = 1 BatchGetItem + 1 due Query + 1 Query + 1 BatchGetItem, " + AUTH, exactly(4, 1, writes=0))
+    api = "/api/v1/questions"
+    query = {"exam": "GATE", "limit": 5}
+    measure(rows, counter, "GET /questions/practice?unanswered=true", lambda: client.get(
+        f"{api}/practice", params={**query, "unanswered": "true"}, headers=auth),
+        "DynamoDB = 1 Query + 1 BatchGetItem (markers), " + AUTH, exactly(2, 1))
+    shuffled = measure(rows, counter, "GET /questions/practice?order=shuffled", lambda: client.get(
+        f"{api}/practice", params={**query, "order": "shuffled"}, headers=auth),
+        "DynamoDB = 1 Query (2 on the page that wraps), " + AUTH, within(dynamodb=2, redis=1, writes=0))
+    cursor = shuffled.json()["data"]["next_cursor"]
+    measure(rows, counter, "  next page (cursor)", lambda: client.get(
+        f"{api}/practice", params={**query, "order": "shuffled", "cursor": cursor}, headers=auth),
+        "DynamoDB = 1 Query (2 on the page that wraps)", within(dynamodb=2, redis=1, writes=0))
 
 
 # A batch of the question types the bench imports through the admin API: two CSAT passages of three
@@ -338,6 +365,52 @@ def content_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str,
                            "1 BatchGetItem + 1 TransactWriteItems; Redis: 1 mirror + 1 auth", exactly(2, 2, writes=1))
         assert answered.json()["data"]["is_correct"] is True, answered.text[:300]
     content_operation_rows(rows, counter, client, auth, admin)
+    mock_test_rows(rows, counter, client, auth, admin)
+
+
+def mock_test_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str, str],
+                   admin: dict[str, str]) -> None:
+    """A sectional CAT mock test (Quantitative Aptitude: 14 single-correct and 8 numeric questions)
+    from a bank of twice that, imported first: assembly, a save, resuming, the submit and its repeat."""
+    subject, topic = "Quantitative Aptitude", "Algebra"
+    records = [{"source": BENCH_SOURCE, "external_id": f"cat-qa-{n}", "exam_type": "CAT", "subject": subject,
+                "topic": topic, "difficulty": ("easy", "medium", "hard")[n % 3], "stem": f"x + {n} = {2 * n}; x?",
+                "explanation": None,
+                **({"type": "numeric", "answer": {"value": n, "tolerance": 0}} if n % 3 == 0 else
+                   {"options": {"A": str(n), "B": str(n + 1), "C": str(n + 2), "D": str(n + 3)},
+                    "correct_option": "A"})} for n in range(66)]
+    assert client.post("/api/v1/admin/questions/import", json=records, headers=admin).json()["data"]["errors"] == []
+    api = "/api/v1/mock-tests"
+    measure(rows, counter, "GET /mock-tests/patterns", lambda: client.get(f"{api}/patterns"), "no I/O",
+            exactly(0, 0))
+    started = measure(rows, counter, "POST /mock-tests (CAT, QA only: 22 q.)", lambda: client.post(
+        api, json={"pattern_id": "cat", "subjects": [subject]}, headers=auth),
+        "DynamoDB = 1 Query (id) + 1 Query (seen) + 1 Query a subject + 1 TransactWriteItems, " + AUTH,
+        exactly(4, 1, writes=1))
+    paper = started.json()["data"]
+    test_id = paper["mock_test_id"]
+    first = paper["sections"][0]["questions"][0]
+    answer = ({"numeric_answer": 1} if first["question"]["type"] == "numeric" else {"selected_option": "A"})
+    measure(rows, counter, "PUT /mock-tests/{id}/answers/{n}", lambda: client.put(
+        f"{api}/{test_id}/answers/{first['number']}", json={**answer, "time_spent_seconds": 40}, headers=auth),
+        "DynamoDB = 1 Query (paper) + 1 TransactWriteItems (check + put), " + AUTH, exactly(2, 1, writes=1))
+    measure(rows, counter, "GET /mock-tests/{id} (in progress)", lambda: client.get(f"{api}/{test_id}",
+                                                                                      headers=auth),
+            "DynamoDB = 1 Query + 1 BatchGetItem a 100 questions, " + AUTH, exactly(2, 1, writes=0))
+    chunks = 2  # 22 questions, 15 a chunk
+    measure(rows, counter, "POST /mock-tests/{id}/submit (22 q.)", lambda: client.post(
+        f"{api}/{test_id}/submit", headers=auth),
+        "DynamoDB = 3 Queries (paper) + 1 UpdateItem (close) + 1 BatchGetItem (questions) + 1 GetItem (profile) "
+        "+ 1 BatchGetItem (markers) + 1 UpdateItem (plan) + per chunk of 15 q. 1 BatchGetItem (cards) + 1 "
+        "TransactWriteItems + 1 BatchGetItem (markers) + the activity's 1 BatchGetItem + 1 TransactWriteItems "
+        "(the BatchGetItems: one a 100 questions); Redis: 1 mirror + 1 auth",
+        exactly(11 + 2 * chunks, 2, writes=3 + chunks))
+    measure(rows, counter, "  submit again", lambda: client.post(f"{api}/{test_id}/submit", headers=auth),
+            "DynamoDB = 1 Query (the finished paper), " + AUTH, exactly(1, 1, writes=0))
+    measure(rows, counter, "GET /mock-tests/{id} (review)", lambda: client.get(f"{api}/{test_id}", headers=auth),
+            "DynamoDB = 1 Query + 1 BatchGetItem a 100 questions, " + AUTH, exactly(2, 1, writes=0))
+    measure(rows, counter, "GET /mock-tests", lambda: client.get(api, headers=auth), "DynamoDB = 1 Query, " + AUTH,
+            exactly(1, 1))
 
 
 def content_operation_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[str, str],
@@ -418,6 +491,11 @@ def analytics_rows(rows: list[Row], counter: Counter, client: Any, auth: dict[st
         within(dynamodb=1, redis=2))
     measure(rows, counter, "GET /analytics/subjects", lambda: client.get(f"{api}/subjects", headers=auth),
             "DynamoDB = 1 Query (1 item a subject), " + AUTH, exactly(1, 1))
+    measure(rows, counter, "GET /analytics/mastery", lambda: client.get(f"{api}/mastery", params={"exam": "GATE"},
+                                                                         headers=auth),
+            "DynamoDB = 1 BatchGetItem (the exam's mastery item), " + AUTH, exactly(1, 1))
+    measure(rows, counter, "  exam from profile", lambda: client.get(f"{api}/mastery", headers=auth),
+            "DynamoDB = 1 BatchGetItem (profile + every exam's item), " + AUTH, exactly(1, 1))
     test = {"test_name": "Bench mock", "exam_type": "GATE", "taken_on": today.isoformat(), "total_questions": 65,
             "correct": 40, "wrong": 15, "time_taken_minutes": 180, "max_score": 100, "score": 55,
             "chapters": [{"subject": "Algorithms", "chapter": "Greedy", "correct": 2, "total": 5}]}

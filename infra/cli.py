@@ -2,6 +2,8 @@
 
     seed-badges                 store the bundled badge catalog (idempotent)
     daily-streaks [--at TIME]   run the daily-streak job once, as its hourly schedule does
+    reminders [--at TIME]       run the streak-reminder job once, as its 15-minute schedule does
+    mock-sweep                  finish the mock tests past their deadline, as the 5-minute sweep does
     import questions FILE       import questions (JSON array, JSON Lines, CSV, or --format aqua|upsc|jeebench)
     import flashcards FILE      import flashcards (JSON array, JSON Lines, CSV)
     create-admin EMAIL          make an account an administrator (creating it when absent; the
@@ -53,14 +55,14 @@ def _port(text: str) -> int:
     return port
 
 
-def scheduled_event(at: datetime) -> dict[str, Any]:
+def scheduled_event(at: datetime, rule: str = "daily-streaks") -> dict[str, Any]:
     """The event EventBridge sends a scheduled function (the shape of `sam local generate-event
-    events scheduled-event`), for the instant ``at``."""
+    events scheduled-event`), for the instant ``at``, from the schedule ``rule``."""
     return {
         "version": "0", "id": f"local-{int(at.timestamp())}", "detail-type": "Scheduled Event",
         "source": "aws.events", "account": "123456789012", "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-south-1",
-        "resources": ["arn:aws:events:ap-south-1:123456789012:rule/mindly-local-daily-streaks"], "detail": {},
+        "resources": [f"arn:aws:events:ap-south-1:123456789012:rule/mindly-local-{rule}"], "detail": {},
     }
 
 
@@ -77,8 +79,13 @@ class _Context:
 
 
 def run_daily_streaks(at: datetime | None) -> dict[str, Any]:
-    module = load_function("functions/daily_streaks")
-    return dict(module.handler(scheduled_event(at or datetime.now(UTC)), _Context()))
+    return run_scheduled("daily_streaks", at)
+
+
+def run_scheduled(folder: str, at: datetime | None) -> dict[str, Any]:
+    """Run a scheduled function's handler once, with the event its schedule would send at ``at``."""
+    module = load_function(f"functions/{folder}")
+    return dict(module.handler(scheduled_event(at or datetime.now(UTC), folder.replace("_", "-")), _Context()))
 
 
 def seed_badges() -> dict[str, int]:
@@ -167,6 +174,10 @@ def _run_command(args: argparse.Namespace) -> dict[str, Any]:
         return seed_badges()
     if args.command == "daily-streaks":
         return run_daily_streaks(args.at)
+    if args.command == "reminders":
+        return run_scheduled("reminders", args.at)
+    if args.command == "mock-sweep":
+        return run_scheduled("mock_sweep", None)
     if args.command == "import":
         return import_file(args.kind[:-1], args.file, args.format)
     return create_admin(args.email, args.name)
@@ -198,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     daily = commands.add_parser("daily-streaks", parents=[options], help="run the daily-streak job once")
     daily.add_argument("--at", type=_instant, default=None,
                        help="the run's time (ISO 8601 with zone); default now")
+    reminders = commands.add_parser("reminders", parents=[options], help="run the streak-reminder job once")
+    reminders.add_argument("--at", type=_instant, default=None,
+                           help="the run's time (ISO 8601 with zone); default now")
+    commands.add_parser("mock-sweep", parents=[options], help="finish the mock tests past their deadline")
     importer = commands.add_parser("import", parents=[options], help="import questions or flashcards from a file")
     importer.add_argument("kind", choices=["questions", "flashcards"])
     importer.add_argument("file", type=Path)

@@ -256,6 +256,21 @@ def roadmap_worker_fn() -> Any:
     return _function("roadmap_worker")
 
 
+@pytest.fixture(scope="session")
+def mock_tests_fn() -> Any:
+    return _function("mock_tests")
+
+
+@pytest.fixture(scope="session")
+def mock_sweep_fn() -> Any:
+    return _function("mock_sweep")
+
+
+@pytest.fixture(scope="session")
+def notifications_fn() -> Any:
+    return _function("notifications")
+
+
 @pytest.fixture
 def sqs() -> Any:
     import boto3

@@ -9,12 +9,13 @@ from fastapi import Path, Query
 from pydantic import Field
 
 from mindly.config import get_settings
+from mindly.domain.content import MAX_REPORT_COMMENT
 from mindly.http.app import API_PREFIX, create_app, error_responses, lambda_handler
 from mindly.http.auth import CurrentUser
 from mindly.http.envelope import Envelope
 from mindly.http.question_models import Letter, NumericKey, PracticeQuestion, QuestionType
 from mindly.http.schemas import AnswerData, PageOf, RequestBody, answers
-from mindly.services import leaderboard, questions, reports
+from mindly.services import leaderboard, questions
 
 app = create_app("questions")
 
@@ -138,7 +139,7 @@ def attempts(user: CurrentUser, page: PageNumber = 1, limit: Limit = 20, cursor:
 
 class ReportRequest(RequestBody):
     reason: Literal["wrong_answer", "unclear", "typo", "other"]
-    comment: str | None = Field(default=None, max_length=reports.MAX_COMMENT)
+    comment: str | None = Field(default=None, max_length=MAX_REPORT_COMMENT)
 
 
 class QuestionReport(AnswerData):
@@ -158,6 +159,9 @@ class QuestionReport(AnswerData):
 @answers(QuestionReport)
 def report_question(user: CurrentUser, question_id: Annotated[str, Path(min_length=1, max_length=64)],
                     body: ReportRequest) -> Envelope:
+    # Imported on the first report: a rare route, whose store the function's cold start need not load.
+    from mindly.services import reports
+
     reported = reports.report_question(user.id, question_id, body.reason, body.comment, datetime.now(UTC))
     return Envelope(reported.report, status_code=201 if reported.created else 200)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import free_port
+from support import dev_server
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "Demo-password-42"
@@ -27,37 +27,9 @@ def state_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, state_file: Path) -> Iterator[str]:
-    errors = (tmp_path_factory.mktemp("e2e") / "server.err").open("w+")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("UPSTASH_", "AWS_ENDPOINT_URL", "USER_RATE", "LOGIN_RATE", "REGISTER_RATE",
-                                "REFRESH_RATE"))
-           and k not in ("JWT_SECRET", "ENVIRONMENT", "CORS_ORIGINS")}
-    env.update({"MINDLY_DEMO_PASSWORD": DEMO_PASSWORD, "BCRYPT_ROUNDS": "4", "PYTHONUNBUFFERED": "1"})
-    process = subprocess.Popen([sys.executable, "-m", "infra.dev_server", "--port", str(port),
-                                "--state-file", str(state_file)], cwd=REPO,
-                               env=env, stdout=subprocess.DEVNULL, stderr=errors, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                errors.seek(0)
-                pytest.fail(f"dev server exited: {errors.read()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("dev server did not become healthy in 120 s")
+    with (tmp_path_factory.mktemp("e2e") / "server.err").open("w+") as errors, \
+            dev_server(["--state-file", str(state_file)], errors, MINDLY_DEMO_PASSWORD=DEMO_PASSWORD) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_health_reports_every_dependency_up(server: str) -> None:
@@ -189,6 +161,13 @@ def test_the_cli_runs_the_daily_streak_job_against_the_running_stack(server: str
     assert (again["items_read"], again["events_published"]) == (0, 0)
     # And seeding the badge catalog again changes nothing
     assert cli("seed-badges")["written"] == 0
+    # And the other schedules run the same way: the mock-test sweep (no test has expired) and the
+    # streak reminders (none due now, or each sent once: a rerun sends nothing more)
+    assert cli("mock-sweep") == {"finished": 0, "failed": 0}
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    first = cli("reminders", "--at", now)
+    assert first["now"] == now and sum(first["failed"].values()) == 0  # type: ignore[union-attr]
+    assert cli("reminders", "--at", now)["reminded"] == 0
 
 
 def test_a_new_student_practises_the_sample_bank_and_earns_xp(server: str) -> None:
@@ -383,3 +362,103 @@ def _all_practice(client: httpx.Client, auth: dict[str, str], query: dict[str, s
         cursor = page["next_cursor"]
         if cursor is None:
             return items
+
+
+def _clock_back(state_file: Path, user_id: str, mock_test_id: str, minutes: int) -> None:
+    """As if ``minutes`` went by during a mock test: the stored paper's clock (start, deadline, section
+    windows) moves back by that much, in the running stack's own DynamoDB. The server keeps reading the
+    real clock; waiting 40 minutes a section is what this stands in for."""
+    import boto3
+
+    env = json.loads(state_file.read_text())["env"]
+    table = boto3.resource("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"],
+                           region_name=env.get("AWS_DEFAULT_REGION", "ap-south-1"),
+                           aws_access_key_id="testing", aws_secret_access_key="testing").Table(env["STUDY_TABLE"])
+    key = {"pk": f"USER#{user_id}", "sk": f"PAPER#{mock_test_id}"}
+    paper = table.get_item(Key=key, ConsistentRead=True)["Item"]
+
+    def back(text: str) -> str:
+        moved = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ") - timedelta(minutes=minutes)
+        return moved.strftime("%Y-%m-%dT%H:%M:%SZ") if text else ""
+
+    started = datetime.fromisoformat(str(paper["started_at"])) - timedelta(minutes=minutes)
+    table.update_item(Key=key, UpdateExpression="SET started_at = :s, deadline = :d, window_starts = :ws, "
+                      "window_ends = :we, deadline_sk = :dk",
+                      ExpressionAttributeValues={
+                          ":s": started.strftime("%Y-%m-%dT%H:%M:%S.%f+0000"), ":d": back(paper["deadline"]),
+                          ":ws": [back(t) for t in paper["window_starts"]],
+                          ":we": [back(t) for t in paper["window_ends"]],
+                          ":dk": f"{back(paper['deadline'])}#{user_id}#{mock_test_id}"})
+
+
+def test_a_student_sits_a_whole_cat_mock_test_section_by_section(server: str, state_file: Path) -> None:
+    # Given a CAT bank an admin imported: per section, twice what a paper needs of each type
+    admin = _cli_admin(server, state_file, "mocks@mindly.local")
+    sections = {"Verbal Ability and Reading Comprehension": ("Para Jumbles", 22, 2),
+                "Data Interpretation and Logical Reasoning": ("Caselets", 12, 10),
+                "Quantitative Aptitude": ("Algebra", 14, 8)}
+    records: list[dict[str, object]] = []
+    for subject, (topic, singles, numerics) in sections.items():
+        for n in range(2 * singles):
+            records.append({"source": "e2e-cat", "external_id": f"{topic}-s{n}", "exam_type": "CAT",
+                            "subject": subject, "topic": topic, "difficulty": ("easy", "medium", "hard")[n % 3],
+                            "stem": f"{topic} question {n}?", "options": {"A": "p", "B": "q", "C": "r", "D": "s"},
+                            "correct_option": "ABCD"[n % 4], "explanation": f"Work it out: {n}."})
+        for n in range(2 * numerics):
+            records.append({"source": "e2e-cat", "external_id": f"{topic}-n{n}", "exam_type": "CAT",
+                            "subject": subject, "topic": topic, "difficulty": ("easy", "medium", "hard")[n % 3],
+                            "type": "numeric", "stem": f"{topic} number {n}?", "answer": {"value": n, "tolerance": 0},
+                            "explanation": None})
+    imported = httpx.post(f"{server}/api/v1/admin/questions/import", headers=admin, json=records).json()["data"]
+    assert imported["errors"] == [], imported
+    keys: dict[str, dict[str, object]] = {}
+    for subject in sections:
+        cursor = None
+        while True:
+            params = {"exam": "CAT", "subject": subject, "limit": 100, **({"cursor": cursor} if cursor else {})}
+            page = httpx.get(f"{server}/api/v1/admin/questions", headers=admin, params=params).json()["data"]
+            keys.update({q["question_id"]: q["record"] for q in page["items"]})
+            if not (cursor := page["next_cursor"]):
+                break
+    with httpx.Client(base_url=f"{server}/api/v1") as client:
+        auth = _new_student(client, "CAT")
+        user_id = client.get("/auth/me", headers=auth).json()["data"]["id"]
+        # When the student starts a CAT mock test: only VARC is open
+        paper = client.post("/mock-tests", headers=auth, json={"pattern_id": "cat"}).json()["data"]
+        test_id = paper["mock_test_id"]
+        assert [len(s["questions"]) for s in paper["sections"]] == [24, 0, 0]
+        expected = 0
+        for index, name in enumerate(("VARC", "DILR", "QA")):
+            if index:  # the previous section's 40 minutes pass: this one opens, the last one closes for good
+                _clock_back(state_file, user_id, test_id, 40)
+                paper = client.get(f"/mock-tests/{test_id}", headers=auth).json()["data"]
+                closed = paper["sections"][index - 1]["questions"][0]["number"]
+                late = client.put(f"/mock-tests/{test_id}/answers/{closed}", headers=auth,
+                                  json={"selected_option": "A", "time_spent_seconds": 5})
+                assert late.status_code == 409 and late.json()["errors"][0]["code"] == "DEADLINE_PASSED"
+            section = paper["sections"][index]
+            assert section["name"] == name and section["questions"], section
+            # And answers the first four right, the fifth wrong, and skips the rest
+            for position, item in enumerate(section["questions"][:5]):
+                question = keys[item["question"]["question_id"]]
+                right = position < 4
+                kind = question.get("type", "single")
+                if kind == "numeric":
+                    value = question["answer"]["value"]  # type: ignore[index]
+                    body: dict[str, object] = {"numeric_answer": value if right else value + 100}
+                else:
+                    correct = str(question["correct_option"])
+                    body = {"selected_option": correct if right else next(c for c in "ABCD" if c != correct)}
+                saved = client.put(f"/mock-tests/{test_id}/answers/{item['number']}", headers=auth,
+                                   json={**body, "time_spent_seconds": 60})
+                assert saved.status_code == 200, saved.text
+                expected += 3 if right else (-1 if kind == "single" else 0)
+        # Then the submit scores it by CAT's marking, section by section
+        result = client.post(f"/mock-tests/{test_id}/submit", headers=auth).json()["data"]
+        assert (result["score"], result["max_score"], result["attempted"]) == (expected, 204, 15)
+        assert [s["correct"] for s in result["sections"]] == [4, 4, 4]
+        # And the review shows every key, and the test is in the analytics list
+        review = client.get(f"/mock-tests/{test_id}", headers=auth).json()["data"]
+        assert sum(len(s["questions"]) for s in review["review"]) == 68
+        tests = client.get("/analytics/tests", headers=auth).json()["data"]["items"]
+        assert [t["score"] for t in tests if t["test_id"] == test_id] == [expected]

@@ -33,18 +33,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
 import jwt
 import pytest
 from aws_permissions import load_function
 from fastapi.routing import APIRoute
-from support import PASSWORD, Answer, HandlerClient, all_at_once, point_groq_at, register, unique_email
+from support import PASSWORD, Answer, HandlerClient, LambdaContext, all_at_once, point_groq_at, register, unique_email
 
+from infra import local_aws
 from infra.fake_groq import FakeGroq, ok, server_error
 from mindly.domain.content import content_id
 from mindly.http.auth import current_user, require_admin
 from mindly.llm import client as llm_client
-from mindly.services import content
+from mindly.services import account, content
+from mindly.services import questions as question_service
 from mindly.services import roadmaps as roadmap_service
+from mindly.store import notifications as notification_store
 from mindly.store import users
 from mindly.store.progress import BadgeItem, student_key
 
@@ -53,6 +57,9 @@ REPO = Path(__file__).resolve().parents[2]
 ENVELOPE_KEYS = {"success", "data", "message", "errors"}
 SOURCE = f"security-{uuid.uuid4().hex[:8]}"
 EXAM, SUBJECT, TOPIC = "GATE", "Compiler Design", "Parsing"
+CAT_QA, CAT_TOPIC = "Quantitative Aptitude", "Mensuration"  # a topic no other test module fills
+# B's own password: A trying it on A's account must be a wrong password, not A's own.
+BOB_PASSWORD = "Bhavna-secret-42"
 
 
 # --- routes, from the apps themselves --------------------------------------------------------------
@@ -99,6 +106,10 @@ def all_routes() -> list[Route]:
 PUBLIC = {
     f"POST {API}/auth/register", f"POST {API}/auth/login", f"POST {API}/auth/refresh", f"GET {API}/auth/google",
     f"GET {API}/health", f"GET {API}/syllabus/{{exam}}",
+    # A mailed link's token is the credential (tests/integration/test_email_verification.py and
+    # test_password_reset.py); forgot-password answers the same for every email.
+    f"POST {API}/auth/verify-email", f"POST {API}/auth/password/forgot", f"POST {API}/auth/password/reset",
+    f"GET {API}/mock-tests/patterns",  # the exams' published patterns, the same for everyone
 }
 # Authenticated routes that list shared content, the same for every student: nothing of B's to leak
 # (their cursors name a position in the shared deck or bank, not anything of a student's).
@@ -152,10 +163,10 @@ class Student:
         return HandlerClient(self.fns[function], token=token or self.access_token, source_ip=_ip())
 
 
-def _new_student(name: str, profile: dict[str, Any] | None) -> Student:
+def _new_student(name: str, profile: dict[str, Any] | None, password: str = PASSWORD) -> Student:
     fns = http_functions()
     email = unique_email("sec")
-    answer = register(fns["auth"], email=email, name=name)
+    answer = register(fns["auth"], email=email, password=password, name=name)
     assert answer.status == 201, answer
     student = Student(answer.data["user"]["id"], email, answer.data["access_token"], answer.data["refresh_token"],
                       name, fns)
@@ -179,25 +190,45 @@ def _mock_test(name: str, test_id: str, score: float, days_ago: int) -> dict[str
 
 @pytest.fixture(scope="module")
 def bank(local_aws: Any) -> dict[str, list[str]]:
-    """Three GATE Compiler Design questions (right answer "A") and two flashcards, of this module only."""
+    """Four GATE Compiler Design questions (right answer "A"; B answers the first three today and
+    the fourth ten days ago) and two flashcards, of this module only."""
     questions = [{"source": SOURCE, "external_id": f"q{n}", "exam_type": EXAM, "subject": SUBJECT, "topic": TOPIC,
                   "difficulty": "easy", "stem": f"Parsing question {n}?",
                   "options": {"A": "right", "B": "wrong", "C": "other", "D": "last"}, "correct_option": "A",
-                  "explanation": "Because A."} for n in range(3)]
+                  "explanation": "Because A."} for n in range(4)]
     cards = [{"source": SOURCE, "external_id": f"f{n}", "exam_type": EXAM, "subject": SUBJECT, "topic": TOPIC,
               "question": f"Parsing card {n}?", "answer": f"Answer {n}", "difficulty": 2} for n in range(2)]
     assert content.import_objects("question", questions)["errors"] == []
     assert content.import_objects("flashcard", cards)["errors"] == []
-    return {"questions": [content_id("question", SOURCE, f"q{n}") for n in range(3)],
+    return {"questions": [content_id("question", SOURCE, f"q{n}") for n in range(4)],
             "flashcards": [content_id("flashcard", SOURCE, f"f{n}") for n in range(2)]}
 
 
 @pytest.fixture(scope="module")
-def bob(bank: dict[str, list[str]]) -> Student:
-    """B: a profile, three attempts (one wrong, so a mistake card), a card reviewed twice, two mock
-    tests, a finished roadmap, a badge, XP this week."""
+def cat_bank(local_aws: Any) -> None:
+    """What a CAT Quantitative Aptitude sectional test takes (14 single-correct, 8 numeric), of this
+    module; other modules' CAT questions may be drawn too."""
+    records: list[dict[str, Any]] = []
+    for n in range(22):
+        record: dict[str, Any] = {"source": SOURCE, "external_id": f"cat-qa-{n}", "exam_type": "CAT",
+                                  "subject": CAT_QA, "topic": CAT_TOPIC, "stem": f"Mensuration question {n}?",
+                                  "difficulty": ("easy", "medium", "hard")[n % 3], "explanation": "Because."}
+        if n < 14:
+            record.update(options={"A": "one", "B": "two", "C": "three", "D": "four"}, correct_option="A")
+        else:
+            record.update(type="numeric", answer={"value": n, "tolerance": 0})
+        records.append(record)
+    assert content.import_objects("question", records)["errors"] == []
+
+
+@pytest.fixture(scope="module")
+def bob(bank: dict[str, list[str]], cat_bank: None) -> Student:
+    """B: a profile, three attempts today (one wrong, so a mistake card) and a wrong one ten days ago
+    (its mistake card due), a card reviewed twice, two mock tests recorded and one sat in progress
+    with a saved answer, a finished roadmap, a badge, XP this week, notification preferences, a push
+    device and two notifications in the inbox."""
     b = _new_student("Bhavna Bose", _profile(level="advanced", daily_goal=7, timezone="Asia/Tokyo",
-                                             study_hours_per_day=6))
+                                             study_hours_per_day=6), password=BOB_PASSWORD)
     questions_api, cards_api, analytics_api = b.to("questions"), b.to("flashcards"), b.to("analytics")
     wrong_attempt = f"b-attempt-{uuid.uuid4().hex[:8]}"
     for n, (option, attempt_id) in enumerate([("A", None), ("B", wrong_attempt), ("A", None)]):
@@ -225,8 +256,49 @@ def bob(bank: dict[str, list[str]]) -> Student:
     BadgeItem(student_key(b.user_id), "BADGE#streak-7", badge_id="streak-7", earned_at=datetime.now(UTC)).save()
     b.ids = {"wrong_attempt": wrong_attempt, "wrong_question": bank["questions"][1], "card": card,
              "mistake_card": f"mistake-{bank['questions'][1]}", "review_ids": review_ids, "test_ids": test_ids,
-             "job_id": job.data["job_id"]}
+             "job_id": job.data["job_id"], "old_mistake": _back_dated_mistake(b, bank["questions"][3]),
+             **_sit_a_mock_test(b), **_set_up_notifications(b)}
     return b
+
+
+def _back_dated_mistake(b: Student, question_id: str) -> str:
+    """B's wrong answer ten days ago (written as the submit path writes it, at that instant): its
+    question is no longer recent, so its mistake card is what B's next practice question is."""
+    answered = question_service.submit(b.user_id, b.name, question_id, "B", 4, 25, None, "Asia/Tokyo",
+                                       datetime.now(UTC) - timedelta(days=10))
+    assert answered["is_correct"] is False, answered
+    return question_id
+
+
+def _sit_a_mock_test(b: Student) -> dict[str, Any]:
+    """B's CAT Quantitative Aptitude sectional test, in progress (40 minutes), one answer saved."""
+    started = b.to("mock_tests").post(f"{API}/mock-tests", {"pattern_id": "cat", "subjects": [CAT_QA],
+                                                             "mock_test_id": f"b-paper-{uuid.uuid4().hex[:8]}"})
+    assert started.status == 201, started
+    first = started.data["sections"][0]["questions"][0]
+    given = {"selected_option": "C"} if first["question"]["type"] == "single" else {"numeric_answer": 3}
+    saved = b.to("mock_tests").put(f"{API}/mock-tests/{started.data['mock_test_id']}/answers/{first['number']}",
+                                   {**given, "time_spent_seconds": 45, "marked_for_review": True})
+    assert saved.status == 200, saved
+    return {"mock_test_id": started.data["mock_test_id"], "mock_number": first["number"]}
+
+
+def _set_up_notifications(b: Student) -> dict[str, Any]:
+    """B's own reminder preferences, an FCM device, and two notifications in the inbox."""
+    notifications = b.to("notifications")
+    preferences = notifications.put(f"{API}/notifications/preferences", {
+        "streak_reminder": True, "reminder_time": "20:30", "email": False, "push": True})
+    assert preferences.status == 200, preferences
+    token = f"bhavna-fcm-{uuid.uuid4().hex}"
+    device = notifications.post(f"{API}/notifications/devices", {"platform": "fcm", "token": token})
+    assert device.status == 201, device
+    note_ids = []
+    for hours in (2, 1):
+        at = (datetime.now(UTC) - timedelta(hours=hours)).replace(microsecond=0)
+        note_ids.append(f"{at:%Y%m%dT%H%M%SZ}-streak-{uuid.uuid4().hex[:6]}")
+        assert notification_store.add_to_inbox(b.user_id, note_ids[-1], "streak_reminder", "Bhavna, keep it up",
+                                                "Your streak ends at midnight", at)
+    return {"device_id": device.data["device_id"], "device_token": token, "notification_ids": note_ids}
 
 
 def bob_sees(b: Student) -> dict[str, Any]:
@@ -247,10 +319,20 @@ def bob_sees(b: Student) -> dict[str, Any]:
         "subjects": b.to("analytics").get(f"{API}/analytics/subjects"),
         "tests": b.to("analytics").get(f"{API}/analytics/tests", query=pages),
         "dashboard": b.to("analytics").get(f"{API}/analytics/dashboard"),
+        "mastery": b.to("analytics").get(f"{API}/analytics/mastery"),
+        "mock_tests": b.to("mock_tests").get(f"{API}/mock-tests", query=pages),
+        "mock_test": b.to("mock_tests").get(f"{API}/mock-tests/{b.ids['mock_test_id']}"),
+        "preferences": b.to("notifications").get(f"{API}/notifications/preferences"),
+        "inbox": b.to("notifications").get(f"{API}/notifications", query=pages),
     }
     for name, answer in views.items():
         assert answer.status == 200, (name, answer)
     seen = {name: answer.data for name, answer in views.items()}
+    # The paper's questions are shared content another module's admin may edit meanwhile; B's own
+    # part of it is the status, which question stands at each number, and the answers saved there.
+    seen["mock_test"] = (seen["mock_test"]["status"], [
+        (q["number"], q["question"] and q["question"]["question_id"], q["answer"])
+        for section in seen["mock_test"]["sections"] for q in section["questions"]])
     # Others' XP may move B's rank on the shared board; B's own XP may not move.
     seen["leaderboard"] = seen["leaderboard"]["me"]["xp"]
     return seen
@@ -273,7 +355,8 @@ def alice(auth_fn: Any, bank: dict[str, list[str]]) -> Student:
 def _not_bobs(answer: Answer, b: Student) -> None:
     """Nothing that identifies B's records appears in an answer to A."""
     for marker in (b.ids["wrong_attempt"], b.ids["mistake_card"], b.ids["job_id"], *b.ids["review_ids"],
-                   *b.ids["test_ids"], "Bhavna mock", b.user_id, b.email):
+                   *b.ids["test_ids"], "Bhavna mock", b.user_id, b.email, b.ids["mock_test_id"], b.ids["device_id"],
+                   *b.ids["notification_ids"], "Bhavna, keep it up"):
         assert marker not in answer.text, (marker, answer)
 
 
@@ -467,6 +550,191 @@ def _new_student_session(student: Student) -> str:
     login = student.to("auth").post(f"{API}/auth/login", {"email": student.email, "password": PASSWORD})
     assert login.status == 200, login
     return str(login.data["access_token"])
+
+
+@isolates("POST /mock-tests", "GET /mock-tests", "GET /mock-tests/{mock_test_id}",
+          "PUT /mock-tests/{mock_test_id}/answers/{number}", "POST /mock-tests/{mock_test_id}/submit")
+def test_a_mock_test_is_read_answered_and_submitted_only_by_its_student(bob_unchanged: Student,
+                                                                        alice: Student) -> None:
+    # Given B's sectional test in progress, with an answer saved at one number
+    b, mock = bob_unchanged, alice.to("mock_tests")
+    test_id, number = b.ids["mock_test_id"], b.ids["mock_number"]
+    # When A lists tests, opens B's test by its id, saves an answer in it and submits it
+    listed = mock.get(f"{API}/mock-tests")
+    opened = mock.get(f"{API}/mock-tests/{test_id}")
+    saved = mock.put(f"{API}/mock-tests/{test_id}/answers/{number}", {"clear": True, "time_spent_seconds": 1})
+    submitted = mock.post(f"{API}/mock-tests/{test_id}/submit")
+    # Then A has no tests, and B's test is not found for A on every route (the fixture finds it still
+    # in progress, with B's answer, and no result recorded)
+    assert listed.status == 200 and listed.data["items"] == [], listed
+    for answer in (opened, saved, submitted):
+        _assert_error(answer, 404, "NOT_FOUND")
+    # When A starts a test under B's mock_test_id
+    started = mock.post(f"{API}/mock-tests", {"pattern_id": "cat", "subjects": [CAT_QA], "mock_test_id": test_id})
+    # Then it is A's own new paper (201), not B's answered back (200) nor a conflict with it
+    assert started.status == 201, started
+    assert all(q["answer"] is None for section in started.data["sections"] for q in section["questions"])
+    assert [t["mock_test_id"] for t in mock.get(f"{API}/mock-tests").data["items"]] == [test_id]
+    # And under that one id each student reaches only their own paper: A's save lands in A's
+    mine = mock.put(f"{API}/mock-tests/{test_id}/answers/{number}", {"clear": True, "time_spent_seconds": 2})
+    assert mine.status == 200 and mine.data["answered"] is False, mine
+    bobs = b.to("mock_tests").get(f"{API}/mock-tests/{test_id}").data["sections"][0]["questions"]
+    assert next(q for q in bobs if q["number"] == number)["answer"]["answered"] is True
+    for answer in (listed, opened, saved, submitted):
+        _not_bobs(answer, b)  # (A's own paper carries the id A sent, which is B's string)
+
+
+@isolates("GET /notifications/preferences", "PUT /notifications/preferences", "POST /notifications/devices",
+          "DELETE /notifications/devices/{device_id}", "GET /notifications",
+          "POST /notifications/{notification_id}/read")
+def test_notification_preferences_devices_and_inbox_are_per_student(bob_unchanged: Student, alice: Student) -> None:
+    # Given B's preferences (20:30, no mail, Tokyo), B's push device, two notifications and a cursor into them
+    b, notifications = bob_unchanged, alice.to("notifications")
+    cursor = b.to("notifications").get(f"{API}/notifications", query={"limit": "1"}).data["next_cursor"]
+    assert cursor
+    # When A reads and sets preferences, registers a device, deletes B's, reads the inbox (and B's
+    # cursor into B's), and marks B's notification read
+    read = notifications.get(f"{API}/notifications/preferences")
+    changed = notifications.put(f"{API}/notifications/preferences", {
+        "streak_reminder": True, "reminder_time": "08:15", "email": True, "push": False})
+    device = notifications.post(f"{API}/notifications/devices", {"platform": "fcm",
+                                                                 "token": f"asha-fcm-{uuid.uuid4().hex}"})
+    deleted = notifications.request("DELETE", f"{API}/notifications/devices/{b.ids['device_id']}")
+    inbox = notifications.get(f"{API}/notifications")
+    replayed = notifications.get(f"{API}/notifications", query={"cursor": cursor})
+    marked = notifications.post(f"{API}/notifications/{b.ids['notification_ids'][0]}/read")
+    # Then A's preferences are A's defaults, then A's choice, in A's zone (the fixture finds B's unchanged)
+    assert read.status == 200, read
+    assert {k: read.data[k] for k in ("reminder_time", "email", "push", "timezone")} == {
+        "reminder_time": "19:00", "email": True, "push": True, "timezone": "Asia/Kolkata"}
+    assert changed.status == 200 and (changed.data["reminder_time"], changed.data["push"]) == ("08:15", False)
+    # And A's device is A's own; B's device is not found for A, and still delivers for B
+    assert device.status == 201 and device.data["device_id"] != b.ids["device_id"], device
+    _assert_error(deleted, 404, "NOT_FOUND")
+    settings = notification_store.get_settings(b.user_id)
+    assert settings is not None
+    bobs_devices = notification_store.devices_of(settings)
+    assert list(bobs_devices) == [b.ids["device_id"]]
+    endpoint = boto3.client("sns").get_endpoint_attributes(EndpointArn=bobs_devices[b.ids["device_id"]]["endpoint_arn"])
+    assert endpoint["Attributes"]["Enabled"] == "true"
+    # And A's inbox is empty, B's cursor is refused, and B's notification is not found (it stays unread)
+    assert inbox.status == 200 and inbox.data["items"] == [], inbox
+    _assert_error(replayed, 422, "VALIDATION_ERROR")
+    assert replayed.json["errors"][0]["field"] == "cursor"
+    _assert_error(marked, 404, "NOT_FOUND")
+    for answer in (read, changed, device, inbox):
+        _not_bobs(answer, b)
+
+
+@isolates("GET /analytics/mastery", "GET /practice/next")
+def test_topic_mastery_and_the_next_question_come_from_the_callers_answers(bob_unchanged: Student,
+                                                                           alice: Student) -> None:
+    # Given B's four Parsing answers, one a mistake ten days old whose card is due: B's next question
+    b = bob_unchanged
+    where = {"exam": EXAM, "subject": SUBJECT, "topic": TOPIC}
+    bobs_next = b.to("questions").get(f"{API}/practice/next", query=where)
+    assert (bobs_next.data["reason"], bobs_next.data["question"]["question_id"]) == ("mistake_due",
+                                                                                      b.ids["old_mistake"]), bobs_next
+    bobs_parsing = [row for row in b.to("analytics").get(f"{API}/analytics/mastery").data["topics"]
+                    if (row["subject"], row["topic"]) == (SUBJECT, TOPIC)]
+    assert [row["answered"] for row in bobs_parsing] == [4]
+    # When A, who answered nothing, reads topic mastery and asks for the next question there
+    report = alice.to("analytics").get(f"{API}/analytics/mastery")
+    given = alice.to("questions").get(f"{API}/practice/next", query=where)
+    # Then every topic is A's prior (0.5, nothing answered), not B's
+    assert report.status == 200 and report.data["exam_type"] == EXAM, report
+    assert {(row["mastery"], row["answered"], row["last_answered_at"]) for row in report.data["topics"]} == {
+        (0.5, 0, None)}
+    # And A's next question is chosen from A's own record: never as B's due mistake, at A's mastery
+    assert given.status == 200, given
+    assert given.data["reason"] != "mistake_due" and given.data["topic_mastery"] == 0.5, given
+    for answer in (report, given):
+        _not_bobs(answer, b)
+
+
+@isolates("GET /account/export")
+def test_an_export_holds_only_the_exporting_students_data(bob_unchanged: Student, alice: Student) -> None:
+    # Given B with data of every kind, and A with a profile
+    b = bob_unchanged
+    # When A exports
+    export = alice.to("auth").get(f"{API}/account/export")
+    # Then it is A's account and A's profile, and nothing of B's (records, ids, name, devices, inbox)
+    assert export.status == 200, export
+    assert (export.data["user"]["email"], export.data["profile"]["timezone"]) == (alice.email, "Asia/Kolkata")
+    for section in ("attempts", "reviews", "cards", "mock_tests", "roadmaps", "badges", "reports"):
+        assert export.data[section] == [], (section, export.data[section])
+    # (A's profile filed A's default reminder: A's settings, without devices or an inbox)
+    assert [(n["kind"], n["reminder_time"], n["devices"]) for n in export.data["notifications"]] == [
+        ("notification_settings", "19:00", {})]
+    _not_bobs(export, b)
+    for marker in (b.name, b.ids["old_mistake"], b.ids["device_token"]):
+        assert marker not in export.text, marker
+
+
+@isolates("POST /auth/verify-email/request")
+def test_a_verification_link_is_mailed_to_the_callers_address_and_verifies_only_them(bob_unchanged: Student,
+                                                                                      alice: Student) -> None:
+    # Given B's unverified address and the mails it has had
+    b = bob_unchanged
+    bobs_mail = len(local_aws.sent_mail(to=b.email))
+    # When A asks for a verification link
+    asked = alice.to("auth").post(f"{API}/auth/verify-email/request")
+    # Then the link goes to A's address only, and opening it verifies A (the fixture finds B unverified)
+    assert asked.status == 202 and asked.data == {"email_verified": False, "mail_sent": True}, asked
+    assert len(local_aws.sent_mail(to=b.email)) == bobs_mail
+    link = local_aws.sent_mail(to=alice.email)[-1].link
+    assert link is not None and alice.email not in link
+    verified = HandlerClient(alice.fns["auth"], source_ip=_ip()).post(
+        f"{API}/auth/verify-email", {"token": link.partition("token=")[2]})
+    assert verified.status == 200, verified
+    assert alice.to("auth").get(f"{API}/auth/me").data["email_verified"] is True
+    _not_bobs(asked, b)
+
+
+@pytest.fixture(scope="module")
+def account_worker() -> ModuleType:
+    """The deletion sweep's handler (an SQS worker, not among the HTTP functions)."""
+    worker: ModuleType = load_function("account_worker")
+    return worker
+
+
+def _sweep_deletion(worker: ModuleType, queued: list[dict[str, Any]]) -> None:
+    """What the deletion queue's event source mapping does with each message, until the sweep
+    queues no continuation."""
+    rounds = 0
+    while queued:
+        body = json.dumps(queued.pop(0))
+        record = {"messageId": uuid.uuid4().hex, "receiptHandle": uuid.uuid4().hex, "body": body,
+                  "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                  "md5OfBody": hashlib.md5(body.encode()).hexdigest(), "eventSource": "aws:sqs",
+                  "eventSourceARN": "arn:aws:sqs:ap-south-1:123456789012:q", "awsRegion": "ap-south-1"}
+        assert worker.handler({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+        rounds += 1
+        assert rounds < 100, "the sweep does not end"
+
+
+@isolates("DELETE /account")
+def test_deleting_an_account_needs_its_own_password_and_sweeps_only_the_caller(
+        bob_unchanged: Student, alice: Student, account_worker: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given B's account, and the deletion queue's messages kept here
+    b, auth = bob_unchanged, alice.to("auth")
+    queued: list[dict[str, Any]] = []
+    monkeypatch.setattr(account, "sqs_enqueue", queued.append)
+    # When A asks to delete with B's password
+    refused = auth.request("DELETE", f"{API}/account", {"password": BOB_PASSWORD})
+    # Then it is a wrong password for A's account: 401, nothing queued, A still signed in
+    _assert_error(refused, 401, "AUTHENTICATION_ERROR")
+    assert queued == [] and auth.get(f"{API}/auth/me").status == 200
+    # When A deletes with A's own password, and the sweep runs to its end
+    deleted = auth.request("DELETE", f"{API}/account", {"password": PASSWORD})
+    assert deleted.status == 202 and queued == [{"user_id": alice.user_id}], deleted
+    _sweep_deletion(account_worker, queued)
+    # Then A is gone, while B still signs in with B's password (and the fixture finds all of B's data)
+    login = b.to("auth").post(f"{API}/auth/login", {"email": alice.email, "password": PASSWORD})
+    _assert_error(login, 401, "AUTHENTICATION_ERROR")
+    again = b.to("auth").post(f"{API}/auth/login", {"email": b.email, "password": BOB_PASSWORD})
+    assert again.status == 200 and again.data["user"]["id"] == b.user_id, again
+    assert users.get_user(alice.user_id) is None and users.get_user(b.user_id) is not None
 
 
 def test_every_route_with_a_students_data_has_an_isolation_test() -> None:

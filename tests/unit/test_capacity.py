@@ -116,7 +116,7 @@ def test_reserved_concurrency_outlasts_the_route_throttles(template: dict[str, A
 
 def test_sqs_worker_scales_below_its_reservation(template: dict[str, Any], reqs: list[capacity.Request]) -> None:
     # Given the roadmap worker's event source
-    [consumer] = cfn.sqs_consumers(template)
+    [consumer] = [c for c in cfn.sqs_consumers(template) if c.queue_logical_id == "RoadmapQueue"]
     event = template["Resources"][consumer.function_logical_id]["Properties"]["Events"]["Jobs"]["Properties"]
     maximum = event["ScalingConfig"]["MaximumConcurrency"]
     need = capacity.function_needs(reqs)[consumer.function_logical_id]

@@ -25,7 +25,9 @@ SECRET_ENV_NAMES = re.compile(r"JWT_SECRET|CURSOR_SECRET|GROQ_API_KEY|UPSTASH_RE
 
 # The designed tables: (name, type) of the keys, GSIs as name -> (hash, range), TTL attribute.
 EXPECTED_TABLES: dict[str, dict[str, Any]] = {
-    "UsersTable": {"keys": [("pk", "S", "HASH"), ("sk", "S", "RANGE")], "gsis": {}, "ttl": "expires_at"},
+    "UsersTable": {"keys": [("pk", "S", "HASH"), ("sk", "S", "RANGE")],
+                   "gsis": {"reminder_due": [("remind_pk", "S", "HASH"), ("remind_sk", "S", "RANGE")]},
+                   "ttl": "expires_at"},
     "ContentTable": {
         "keys": [("pk", "S", "HASH"), ("sk", "S", "RANGE")],
         "gsis": {"by_exam": [("gsi1_pk", "S", "HASH"), ("gsi1_sk", "S", "RANGE")],
@@ -38,6 +40,7 @@ EXPECTED_TABLES: dict[str, dict[str, Any]] = {
             "due": [("due_pk", "S", "HASH"), ("due_sk", "S", "RANGE")],
             "weekly_xp": [("lb_pk", "S", "HASH"), ("lb_sk", "N", "RANGE")],
             "active_by_day": [("active_pk", "S", "HASH"), ("active_sk", "S", "RANGE")],
+            "deadline": [("deadline_pk", "S", "HASH"), ("deadline_sk", "S", "RANGE")],
         },
         "ttl": "expires_at",
     },
@@ -254,8 +257,10 @@ def test_roadmap_queue_outlives_worker_retries_and_dead_letters_after_three(temp
     queues = {q.logical_id: q for q in cfn.queue_definitions(template)}
     order = [q.logical_id for q in cfn.queue_definitions(template)]
     jobs, dlq = queues["RoadmapQueue"], queues["RoadmapDeadLetterQueue"]
-    # (and the daily-streak job's failure queue, tested with the job below)
-    assert set(queues) == {"RoadmapQueue", "RoadmapDeadLetterQueue", "DailyStreaksFailureQueue"}
+    # (and the daily-streak job's failure queue, tested with the job below, and the account
+    # deletion queues, tested next)
+    assert set(queues) == {"RoadmapQueue", "RoadmapDeadLetterQueue", "DailyStreaksFailureQueue",
+                           "AccountDeletionQueue", "AccountDeletionDeadLetterQueue"}
     # Then jobs stay invisible for 6 x the 60 s worker timeout and dead-letter after 3 receives
     assert jobs.attributes["VisibilityTimeout"] == "360"
     assert (jobs.dead_letter_target, jobs.max_receive_count) == ("RoadmapDeadLetterQueue", 3)
@@ -265,6 +270,29 @@ def test_roadmap_queue_outlives_worker_retries_and_dead_letters_after_three(temp
     # And both are encrypted when deployed
     for logical_id in queues:
         assert template["Resources"][logical_id]["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_account_deletion_sweeps_outlive_worker_retries_and_dead_letters_are_alarmed(template: dict[str, Any]) -> None:
+    # Given the account deletion queue and its dead-letter queue
+    queues = {q.logical_id: q for q in cfn.queue_definitions(template)}
+    sweeps, dlq = queues["AccountDeletionQueue"], queues["AccountDeletionDeadLetterQueue"]
+    # Then a sweep stays invisible for 6 x the 60 s worker timeout, dead-letters after 5 receives,
+    # and neither queue loses a message before 14 days
+    assert sweeps.attributes["VisibilityTimeout"] == "360"
+    assert (sweeps.dead_letter_target, sweeps.max_receive_count) == ("AccountDeletionDeadLetterQueue", 5)
+    assert sweeps.attributes["MessageRetentionPeriod"] == dlq.attributes["MessageRetentionPeriod"] == str(14 * 86400)
+    # And a dead-lettered sweep raises an alarm on the alarm topic
+    alarm = template["Resources"]["AccountDeletionDeadLetterQueueAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName",
+                                    "Value": {"Fn::GetAtt": ["AccountDeletionDeadLetterQueue", "QueueName"]}}]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # And only the auth function (DELETE /account) and the worker (its continuation) may send to it
+    senders = {name for name, function in _functions(template).items()
+               for policy in function["Properties"].get("Policies", []) if isinstance(policy, dict)
+               for statement in policy.get("Statement", [])
+               if statement.get("Action") == "sqs:SendMessage"
+               and statement.get("Resource") == {"Fn::GetAtt": ["AccountDeletionQueue", "Arn"]}}
+    assert senders == {"AuthFunction", "AccountWorkerFunction"}
 
 
 # --- functions, API, layer ---------------------------------------------------------------------------
@@ -279,6 +307,7 @@ def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
         ("AnalyticsFunction", "POST", "/api/v1/analytics/tests", "functions/analytics/", "app.handler"),
         ("AnalyticsFunction", "GET", "/api/v1/analytics/tests", "functions/analytics/", "app.handler"),
         ("AnalyticsFunction", "GET", "/api/v1/analytics/dashboard", "functions/analytics/", "app.handler"),
+        ("AnalyticsFunction", "GET", "/api/v1/analytics/mastery", "functions/analytics/", "app.handler"),
         ("RoadmapsFunction", "POST", "/api/v1/roadmaps", "functions/roadmaps/", "app.handler"),
         ("RoadmapsFunction", "GET", "/api/v1/roadmaps/jobs/{job_id}", "functions/roadmaps/", "app.handler"),
         ("RoadmapsFunction", "GET", "/api/v1/roadmaps/latest", "functions/roadmaps/", "app.handler"),
@@ -290,6 +319,7 @@ def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
         ("QuestionsFunction", "GET", "/api/v1/questions/practice", "functions/questions/", "app.handler"),
         ("QuestionsFunction", "POST", "/api/v1/questions/submit", "functions/questions/", "app.handler"),
         ("QuestionsFunction", "GET", "/api/v1/questions/attempts", "functions/questions/", "app.handler"),
+        ("QuestionsFunction", "GET", "/api/v1/practice/next", "functions/questions/", "app.handler"),
         ("QuestionsFunction", "POST", "/api/v1/questions/{question_id}/reports", "functions/questions/",
          "app.handler"),
         ("AdminFunction", "POST", "/api/v1/admin/questions/import", "functions/admin/", "app.handler"),
@@ -306,20 +336,45 @@ def test_http_routes_list_every_groups_routes(template: dict[str, Any]) -> None:
         ("ProgressFunction", "PUT", "/api/v1/progress/daily-goal", "functions/progress/", "app.handler"),
         ("ProgressFunction", "GET", "/api/v1/progress/badges", "functions/progress/", "app.handler"),
         ("ProgressFunction", "GET", "/api/v1/leaderboard/weekly", "functions/progress/", "app.handler"),
+        ("AuthFunction", "DELETE", "/api/v1/account", "functions/auth/", "app.handler"),
+        ("AuthFunction", "GET", "/api/v1/account/export", "functions/auth/", "app.handler"),
         ("AuthFunction", "ANY", "/api/v1/auth/{proxy+}", "functions/auth/", "app.handler"),
+        ("AuthFunction", "POST", "/api/v1/auth/password/forgot", "functions/auth/", "app.handler"),
+        ("AuthFunction", "POST", "/api/v1/auth/verify-email/request", "functions/auth/", "app.handler"),
         ("AuthFunction", "GET", "/api/v1/health", "functions/auth/", "app.handler"),
         ("AuthFunction", "ANY", "$default", "functions/auth/", "app.handler"),
+        ("MockTestsFunction", "GET", "/api/v1/mock-tests/patterns", "functions/mock_tests/", "app.handler"),
+        ("MockTestsFunction", "POST", "/api/v1/mock-tests", "functions/mock_tests/", "app.handler"),
+        ("MockTestsFunction", "GET", "/api/v1/mock-tests", "functions/mock_tests/", "app.handler"),
+        ("MockTestsFunction", "GET", "/api/v1/mock-tests/{mock_test_id}", "functions/mock_tests/", "app.handler"),
+        ("MockTestsFunction", "PUT", "/api/v1/mock-tests/{mock_test_id}/answers/{number}", "functions/mock_tests/",
+         "app.handler"),
+        ("MockTestsFunction", "POST", "/api/v1/mock-tests/{mock_test_id}/submit", "functions/mock_tests/",
+         "app.handler"),
         ("ProfileFunction", "GET", "/api/v1/profile", "functions/profile/", "app.handler"),
         ("ProfileFunction", "PUT", "/api/v1/profile", "functions/profile/", "app.handler"),
         ("ProfileFunction", "GET", "/api/v1/syllabus/{exam}", "functions/profile/", "app.handler"),
+        ("NotificationsFunction", "GET", "/api/v1/notifications", "functions/notifications/", "app.handler"),
+        ("NotificationsFunction", "POST", "/api/v1/notifications/{notification_id}/read", "functions/notifications/",
+         "app.handler"),
+        ("NotificationsFunction", "GET", "/api/v1/notifications/preferences", "functions/notifications/",
+         "app.handler"),
+        ("NotificationsFunction", "PUT", "/api/v1/notifications/preferences", "functions/notifications/",
+         "app.handler"),
+        ("NotificationsFunction", "POST", "/api/v1/notifications/devices", "functions/notifications/", "app.handler"),
+        ("NotificationsFunction", "DELETE", "/api/v1/notifications/devices/{device_id}", "functions/notifications/",
+         "app.handler"),
     }
-    # And the worker takes the roadmap queue with partial batch failures, its timeout a sixth of the
+    # And each worker takes its queue with partial batch failures, its timeout a sixth of the
     # queue's visibility timeout
-    [consumer] = cfn.sqs_consumers(template)
-    assert (consumer.function_logical_id, consumer.queue_logical_id, consumer.report_batch_item_failures) == (
-        "RoadmapWorkerFunction", "RoadmapQueue", True)
-    worker = template["Resources"]["RoadmapWorkerFunction"]["Properties"]
-    assert 6 * worker["Timeout"] <= template["Resources"]["RoadmapQueue"]["Properties"]["VisibilityTimeout"]
+    consumers = {(c.function_logical_id, c.queue_logical_id, c.report_batch_item_failures)
+                 for c in cfn.sqs_consumers(template)}
+    assert consumers == {("RoadmapWorkerFunction", "RoadmapQueue", True),
+                         ("AccountWorkerFunction", "AccountDeletionQueue", True)}
+    for function, queue in (("RoadmapWorkerFunction", "RoadmapQueue"),
+                            ("AccountWorkerFunction", "AccountDeletionQueue")):
+        worker = template["Resources"][function]["Properties"]
+        assert 6 * worker["Timeout"] <= template["Resources"][queue]["Properties"]["VisibilityTimeout"]
     # And every HTTP event is attached to the one HTTP API
     for function in _functions(template).values():
         for event in function["Properties"]["Events"].values():
@@ -332,7 +387,9 @@ def test_daily_streak_job_runs_hourly_and_publishes_to_the_streak_bus(template: 
     scheduled = cfn.scheduled_functions(template)
     # Then the daily-streak job runs every hour (every zone's midnight, :30 and :45 offsets too)
     assert [(s.function_logical_id, s.code_uri, s.expression, s.enabled) for s in scheduled] == [
-        ("DailyStreaksFunction", "functions/daily_streaks/", "cron(5 * * * ? *)", True)]
+        ("MockSweepFunction", "functions/mock_sweep/", "rate(5 minutes)", True),
+        ("DailyStreaksFunction", "functions/daily_streaks/", "cron(5 * * * ? *)", True),
+        ("RemindersFunction", "functions/reminders/", "cron(0/15 * * * ? *)", True)]
     job = template["Resources"]["DailyStreaksFunction"]["Properties"]
     # And it is told the bus, may put events on that bus only, and queries only the settlement index
     assert job["Environment"]["Variables"]["STREAK_EVENT_BUS"] == {"Ref": "StreakEventBus"}
@@ -347,6 +404,8 @@ def test_daily_streak_job_runs_hourly_and_publishes_to_the_streak_bus(template: 
 
 @pytest.mark.parametrize(("method", "path", "function", "params"), [
     ("POST", "/api/v1/auth/login", "AuthFunction", {"proxy": "login"}),
+    ("POST", "/api/v1/auth/password/forgot", "AuthFunction", {}),
+    ("POST", "/api/v1/auth/password/reset", "AuthFunction", {"proxy": "password/reset"}),
     ("GET", "/api/v1/health", "AuthFunction", {}),
     ("PUT", "/api/v1/profile", "ProfileFunction", {}),
     ("GET", "/api/v1/syllabus/GATE", "ProfileFunction", {"exam": "GATE"}),
@@ -381,7 +440,8 @@ def test_functions_share_the_runtime_layer_and_environment(template: dict[str, A
             "POWERTOOLS_LOG_LEVEL", "BCRYPT_ROUNDS"} <= set(variables)
     assert cfn.table_env_vars(template) == {"UsersTable": "USERS_TABLE", "ContentTable": "CONTENT_TABLE",
                                             "StudyTable": "STUDY_TABLE"}
-    assert cfn.queue_env_vars(template) == {"RoadmapQueue": "ROADMAP_QUEUE_URL"}
+    assert cfn.queue_env_vars(template) == {"RoadmapQueue": "ROADMAP_QUEUE_URL",
+                                            "AccountDeletionQueue": "ACCOUNT_DELETION_QUEUE_URL"}
     # And each function logs to its own log group with a retention
     for logical_id, function in _functions(template).items():
         group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
@@ -532,10 +592,12 @@ def test_template_check_baseline_names_resources_with_reasons(template: dict[str
     # Given .ci/template-baseline.yaml (checkov and cfn-lint-serverless findings accepted on purpose)
     baseline = yaml.safe_load((REPO / ".ci" / "template-baseline.yaml").read_text(encoding="utf-8"))
     assert set(baseline) == {"checkov", "cfn-lint-serverless"}
-    # Resources SAM generates from an event are named <function><event> (e.g. RoadmapWorkerFunctionJobs)
-    known = set(template["Resources"]) | {f"{logical_id}{event}"
+    # Resources SAM generates from an event are named <function><event> (e.g. RoadmapWorkerFunctionJobs),
+    # and a schedule's invoke permission <function><event>Permission
+    known = set(template["Resources"]) | {f"{logical_id}{event}{suffix}"
                                           for logical_id, function in _functions(template).items()
-                                          for event in function["Properties"].get("Events", {})}
+                                          for event in function["Properties"].get("Events", {})
+                                          for suffix in ("", "Permission")}
     for tool, checks in baseline.items():
         for check, entry in checks.items():
             # Then every accepted finding has its reason and names resources of this template
@@ -689,7 +751,7 @@ def test_api_functions_start_from_a_snapstart_snapshot(template: dict[str, Any])
     runtime = template["Globals"]["Function"]["Runtime"]
     assert runtime.startswith("python3.") and int(runtime.split(".")[1]) >= 12
     api = {route.function_logical_id for route in cfn.http_routes(template)}
-    assert len(api) == 8
+    assert len(api) == 10
     for logical_id in api:
         props = template["Resources"][logical_id]["Properties"]
         assert props.get("SnapStart") == {"ApplyOn": "PublishedVersions"}, logical_id

@@ -36,6 +36,8 @@ _ENV_NAMES = {
     "sqs_endpoint_url": ("AWS_ENDPOINT_URL_SQS",),
     "events_endpoint_url": ("AWS_ENDPOINT_URL_EVENTBRIDGE",),
     "s3_endpoint_url": ("AWS_ENDPOINT_URL_S3",),
+    "sesv2_endpoint_url": ("AWS_ENDPOINT_URL_SESV2",),
+    "sns_endpoint_url": ("AWS_ENDPOINT_URL_SNS",),
 }
 
 
@@ -61,6 +63,11 @@ class Settings(BaseModel):
     content_table: str = "mindly-local-content"
     study_table: str = "mindly-local-study"
     roadmap_queue_url: str | None = None
+    # Account deletion (mindly.services.account): the sweep's queue, and how many batches of 25
+    # items one worker message sweeps before it queues its continuation (40 x ~4 calls stay well
+    # inside the worker's 60 s timeout, whatever the student's size).
+    account_deletion_queue_url: str | None = None
+    account_deletion_batches_per_message: int = Field(default=40, ge=1, le=200)
     streak_event_bus: str | None = None  # EventBridge bus for streak notifications
 
     # Question images (mindly.store.media): the stack's bucket, objects under media/<media_id>.
@@ -72,6 +79,32 @@ class Settings(BaseModel):
     media_view_expiry_seconds: int = Field(default=300, ge=30, le=3600)
     # A question names at most this many images: checking them at import is one HeadObject each.
     media_per_question_max: int = Field(default=8, ge=1, le=50)
+
+    # Mail (mindly.services.mail): the From address, at the stack's SES identity; links in mails
+    # open pages of the app at APP_BASE_URL (the local stack serves its own, infra.account_pages).
+    mail_from: str | None = None
+    sesv2_endpoint_url: str | None = None
+    app_base_url: str = "http://127.0.0.1:8000"
+    # Verification and reset tokens (mindly.services.account_links): how long a mailed link works.
+    email_verification_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    password_reset_ttl_seconds: int = Field(default=30 * 60, ge=60)
+    # Mails a student may ask for: verification links per account, reset links per email address
+    # (each an hour), and forgot-password requests per client network a minute (sized for a
+    # carrier-grade NAT address, like register's).
+    verify_email_requests_per_hour: int = Field(default=5, ge=1)
+    password_forgot_per_email_per_hour: int = Field(default=5, ge=1)
+    password_forgot_rate_limit_per_minute: int = Field(default=20, ge=1)
+    # Uses of mailed links (verify, reset) per client network a minute: a class verifying together.
+    email_link_rate_limit_per_minute: int = Field(default=60, ge=1)
+    # Forgot-password answers no sooner than this after it began, whether it mailed or not, so the
+    # answer's timing does not tell a registered email from an unknown one (an SES send is ~0.1 s).
+    password_forgot_min_seconds: float = Field(default=0.4, ge=0, le=5)
+
+    # Push (mindly.services.push): the SNS platform application of each provider, made outside the
+    # stack with its credentials; a provider without one takes no devices.
+    fcm_platform_application_arn: str | None = None
+    apns_platform_application_arn: str | None = None
+    sns_endpoint_url: str | None = None
 
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: SecretStr | None = None

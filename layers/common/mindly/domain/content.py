@@ -29,6 +29,7 @@ QUESTION_TYPES = ("single", "multiple", "numeric")
 TEXT_FORMATS = ("text", "latex")
 MAX_MEDIA = 5
 MAX_PASSAGE = 20000
+MAX_REPORT_COMMENT = 1000  # a student's report of a question, an admin's note resolving one
 MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 FIRST_YEAR = 1950  # no exam we cover set a paper before this; a year outside it is a typo
 QUESTION_FIELDS = {"source", "external_id", "exam_type", "subject", "topic", "difficulty", "stem", "options",

@@ -12,13 +12,14 @@ import uuid
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from mindly.domain.content import MAX_REPORT_COMMENT
 from mindly.exceptions import NotFound
 from mindly.services import pages
 from mindly.store import reports as store
 
 REASONS = ("wrong_answer", "unclear", "typo", "other")
 ACTIONS = ("fixed", "rejected")
-MAX_COMMENT = 1000
+MAX_COMMENT = MAX_REPORT_COMMENT
 OPEN_ATTEMPTS = 3
 
 

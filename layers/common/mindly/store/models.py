@@ -113,6 +113,16 @@ def _index_meta(name: str) -> type:
 
 # --- Users: accounts, email guards, refresh-token sessions, profiles -------------------------------
 
+class ReminderDueIndex(GlobalSecondaryIndex[Any]):
+    """Streak reminders (sparse: only a student whose reminder is on carries it): pk
+    ``REMIND#<UTC hour>#<shard>``, sk ``<instant>#<user id>``, the instant being when the next
+    reminder is due (mindly.store.notifications)."""
+
+    Meta = _index_meta("reminder_due")
+    remind_pk = UnicodeAttribute(hash_key=True)
+    remind_sk = UnicodeAttribute(range_key=True)
+
+
 class UsersTable(Model):
     Meta = _meta(get_settings().users_table)
 
@@ -120,6 +130,9 @@ class UsersTable(Model):
     sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
     expires_at = TTLAttribute(null=True)
+    remind_pk = UnicodeAttribute(null=True)
+    remind_sk = UnicodeAttribute(null=True)
+    reminder_due = ReminderDueIndex()
 
 
 class UserItem(UsersTable, discriminator="user"):
@@ -130,6 +143,18 @@ class UserItem(UsersTable, discriminator="user"):
     name = UnicodeAttribute()
     role = UnicodeAttribute(default="student")
     password_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    # Set when the student opened a verification link; absent on accounts made before it existed.
+    email_verified = BooleanAttribute(null=True)
+    password_changed_at = UTCDateTimeAttribute(null=True)
+
+
+class LinkTokenItem(UsersTable, discriminator="link_token"):
+    """``USER#<id> / TOKEN#<purpose>#<sha-256 hex of the secret>``: a single-use token mailed in a
+    link (purpose ``verify`` or ``reset``). Only the hash is stored, so the table yields no usable
+    link; ``expires_at`` is the TTL and is checked on use too (TTL deletion lags by hours)."""
+
+    purpose = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
 
 
@@ -248,6 +273,15 @@ class ActiveByDayIndex(GlobalSecondaryIndex[Any]):
     active_sk = UnicodeAttribute(range_key=True)
 
 
+class DeadlineIndex(GlobalSecondaryIndex[Any]):
+    """Mock-test sweep (sparse: only papers in progress carry it): pk ``DEADLINE#<shard>``, sk
+    ``<deadline>#<user id>#<mock test id>``."""
+
+    Meta = _index_meta("deadline")
+    deadline_pk = UnicodeAttribute(hash_key=True)
+    deadline_sk = UnicodeAttribute(range_key=True)
+
+
 class StudyTable(Model):
     Meta = _meta(get_settings().study_table)
 
@@ -261,9 +295,12 @@ class StudyTable(Model):
     lb_sk = NumberAttribute(null=True)
     active_pk = UnicodeAttribute(null=True)
     active_sk = UnicodeAttribute(null=True)
+    deadline_pk = UnicodeAttribute(null=True)
+    deadline_sk = UnicodeAttribute(null=True)
     due = DueIndex()
     weekly_xp = WeeklyXpIndex()
     active_by_day = ActiveByDayIndex()
+    deadline_index = DeadlineIndex()
 
 
 TABLE_MODELS: dict[str, type[Model]] = {
