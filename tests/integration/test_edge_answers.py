@@ -269,7 +269,7 @@ def test_the_submits_too_many_simultaneous_updates_503_says_when_to_retry(auth_f
 
     monkeypatch.setattr(progress_store, "commit_activity", always_stale)
     monkeypatch.setattr(progress_service, "MAX_ATTEMPTS", 3)
-    monkeypatch.setattr(progress_service, "_back_off", lambda attempt: None)
+    monkeypatch.setattr(progress_service, "back_off", lambda attempt: None)
     # When the student submits an answer
     answer = student.post(f"{API}/questions/submit", {"question_id": question_id, "selected_option": "A",
                                                      "confidence_rating": 4, "time_taken_seconds": 20})

@@ -190,7 +190,7 @@ def dynamo(monkeypatch: pytest.MonkeyPatch) -> DynamoFaults:
 def engine_backoffs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The progress engine's own backoffs (attempt numbers), recorded instead of slept."""
     attempts: list[int] = []
-    monkeypatch.setattr(engine, "_back_off", attempts.append)
+    monkeypatch.setattr(engine, "back_off", attempts.append)
     return attempts
 
 
