@@ -216,3 +216,16 @@ def test_the_local_s3_refuses_an_expired_or_altered_presigned_url(admin: Handler
     assert refusal(signed_at, sent_query=longer) == "signature"
     assert _send("PUT", parts._replace(query="&".join(f"{k}={urllib.request.quote(v, safe='')}"
                                                       for k, v in longer)).geturl(), PNG, "image/png")[0] == 403
+
+
+def test_a_mock_test_papers_view_url_returns_the_image(admin: HandlerClient) -> None:
+    # Given an uploaded image
+    answer = admin.post(f"{API}/admin/media", {"content_type": "image/png", "bytes": len(PNG)})
+    media_id = answer.data["media_id"]
+    assert _send("PUT", answer.data["upload_url"], PNG, "image/png")[0] == 200
+    # When a mock test's paper shows it (its URLs are signed by the mock tests function, with its role)
+    with acting_as("MockTestsFunction"):
+        url = media.view_url(media_id)
+    # Then the URL returns the image
+    status, _headers, body = _send("GET", url)
+    assert status == 200 and body == PNG
