@@ -208,9 +208,9 @@ def submit(user_id: str, name: str | None, question_id: str, given: str | Given,
         raise ValidationFailed("attempt_id must be 1..128 printable characters", field="attempt_id")
     key = f"attempt:{attempt_id}"
     deadline = time.monotonic() + get_settings().explanation_budget_seconds
-    # Half the activity's retry budget for these rounds: the last round's own retries (up to the whole
-    # budget) still end inside the function's timeout.
-    give_up = time.monotonic() + get_settings().activity_retry_budget_seconds / 2
+    # The activity's retry budget for these rounds too: a burst of copies of one answer settles well
+    # within it, and a round that starts late stops at its own budget check.
+    give_up = time.monotonic() + get_settings().activity_retry_budget_seconds
     for attempt in range(MAX_SUBMIT_ATTEMPTS):
         if attempt and time.monotonic() > give_up:
             break
